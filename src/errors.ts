@@ -1,0 +1,133 @@
+// Errors shaped like Node's. System errors carry code, a negative errno,
+// syscall and path; library misuse carries a stable ERR_* code. The codes are
+// part of the API: never change or reuse one.
+import { getSystemErrorMap } from 'node:util';
+import { inspect } from 'node:util';
+
+const systemErrors: Map<number, [string, string]> = getSystemErrorMap();
+
+/** The symbolic name of a negative (or positive) errno, e.g. -2 -> 'ENOENT'. */
+export function errnoName(errno: number): string {
+  const e = systemErrors.get(-Math.abs(errno));
+  return e ? e[0] : `Unknown system error ${-Math.abs(errno)}`;
+}
+
+/** The description Node uses for an errno, e.g. 'no such file or directory'. */
+export function errnoDescription(errno: number): string {
+  const e = systemErrors.get(-Math.abs(errno));
+  return e ? e[1] : 'unknown error';
+}
+
+export interface SystemErrorDetails {
+  path?: string | undefined;
+  dest?: string | undefined;
+  /** Registered-file slot the failed operation named. */
+  slot?: number | undefined;
+  cause?: unknown;
+}
+
+/**
+ * A failed system call or io_uring operation, as Node reports one:
+ * `ENOENT: no such file or directory, openat '/x'` with `code`, a negative
+ * `errno`, `syscall` and, where known, `path`, `dest` and `slot`.
+ */
+export class UringSystemError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  path?: string;
+  dest?: string;
+  slot?: number;
+  constructor(errno: number, syscall: string, details?: SystemErrorDetails) {
+    const neg = -Math.abs(errno);
+    const code = errnoName(neg);
+    let message = `${code}: ${errnoDescription(neg)}, ${syscall}`;
+    if (details?.path !== undefined) message += ` '${details.path}'`;
+    if (details?.dest !== undefined) message += ` -> '${details.dest}'`;
+    super(message, details?.cause !== undefined ? { cause: details.cause } : undefined);
+    this.code = code;
+    this.errno = neg;
+    this.syscall = syscall;
+    if (details?.path !== undefined) this.path = details.path;
+    if (details?.dest !== undefined) this.dest = details.dest;
+    if (details?.slot !== undefined) this.slot = details.slot;
+  }
+  override get name(): string { return 'Error'; }
+}
+
+/** Builds the system error for a failed CQE or syscall result. */
+export function systemError(res: number, syscall: string, details?: SystemErrorDetails): UringSystemError {
+  return new UringSystemError(res, syscall, details);
+}
+
+function withCode<T extends Error>(err: T, code: string): T & { code: string } {
+  Object.defineProperty(err, 'code', { value: code, enumerable: true, writable: true, configurable: true });
+  return err as T & { code: string };
+}
+
+function describe(value: unknown): string {
+  if (value == null) return ` Received ${value}`;
+  if (typeof value === 'function') return ` Received function ${(value as { name?: string }).name || '<anonymous>'}`;
+  if (typeof value === 'object') {
+    const ctor = (value as object).constructor?.name;
+    return ctor ? ` Received an instance of ${ctor}` : ` Received ${inspect(value, { depth: -1 })}`;
+  }
+  let shown = inspect(value, { colors: false });
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  if (typeof value === 'bigint') shown = `${String(value)}n`;
+  return ` Received type ${typeof value} (${shown})`;
+}
+
+/** ERR_INVALID_ARG_TYPE, worded as Node words it. */
+export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & { code: string } {
+  const what = name.includes('.') ? 'property' : 'argument';
+  return withCode(new TypeError(`The "${name}" ${what} must be ${expected}.${describe(actual)}`), 'ERR_INVALID_ARG_TYPE');
+}
+
+/** ERR_OUT_OF_RANGE, worded as Node words it. */
+export function outOfRange(name: string, range: string, actual: unknown): RangeError & { code: string } {
+  const shown = typeof actual === 'bigint' ? `${actual}n` : inspect(actual);
+  return withCode(new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${shown}`), 'ERR_OUT_OF_RANGE');
+}
+
+/** ERR_INVALID_ARG_VALUE: the type is right but the value is not allowed. */
+export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): TypeError & { code: string } {
+  return withCode(new TypeError(`The argument '${name}' ${reason}. Received ${inspect(value, { depth: 0 })}`), 'ERR_INVALID_ARG_VALUE');
+}
+
+/** An error with a stable library code (ERR_RING_CLOSED and the like). */
+export class UringError extends Error {
+  code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+  override get name(): string { return `Error [${this.code}]`; }
+  override toString(): string { return `Error [${this.code}]: ${this.message}`; }
+}
+
+export function ringClosed(): UringError {
+  return new UringError('ERR_RING_CLOSED', 'The ring is closed');
+}
+
+export function unsupportedOp(op: string, why = 'this kernel does not support it'): UringError {
+  return new UringError('ERR_URING_UNSUPPORTED', `io_uring operation ${op} is unavailable: ${why}`);
+}
+
+/** Rejected because an AbortSignal fired; `cause` is the ECANCELED error or the signal's reason. */
+export class AbortError extends Error {
+  code = 'ABORT_ERR';
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+  override get name(): string { return 'AbortError'; }
+}
+
+/** Rejected because a per-operation timeout expired before the operation completed. */
+export class TimeoutError extends Error {
+  code = 'ETIMEDOUT';
+  constructor(message = 'The operation timed out', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+  override get name(): string { return 'TimeoutError'; }
+}

@@ -1,0 +1,121 @@
+// Finds and loads the addon. When that fails, or when io_uring cannot be set
+// up, the user gets one classified answer that says why and what to do.
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { UringError } from './errors';
+
+/** The addon's flat functions. All return a result or -errno; see native/uring.c. */
+export interface NativeBinding {
+  setup(entries: number, flags: number, cpu: number, idle: number, cqEntries: number, wqFd: number): number | NativeRing;
+  enter(fd: number, toSubmit: number, minComplete: number, flags: number): number;
+  register(fd: number, opcode: number, arg: ArrayBufferView | ArrayBuffer | number | null, nr: number): number;
+  address(mem: ArrayBufferView | ArrayBuffer): number;
+  pollStart(handle: object, fd: number, cb: (status: number) => void): number;
+  pollRef(handle: object, on: boolean): void;
+  close(handle: object): number;
+  getRlimit(resource: number): [number, number] | number;
+  setRlimit(resource: number, soft: number): number;
+  sendFds(sock: number, fds: number[]): number;
+  socketpair(type: number): [number, number] | number;
+  pipe(): [number, number] | number;
+  closeFd(fd: number): number;
+  ids(): [number, number, number, number];
+}
+
+export interface NativeRing {
+  handle: object;
+  fd: number;
+  sqEntries: number;
+  cqEntries: number;
+  flags: number;
+  features: number;
+  sqOff: number[];
+  cqOff: number[];
+  sqRing: ArrayBuffer;
+  cqRing: ArrayBuffer;
+  sqes: ArrayBuffer;
+}
+
+/** Why io_uring cannot be used here. */
+export type UnavailableReason =
+  | 'not-linux'      // the platform is not Linux
+  | 'addon'          // the native addon is missing or failed to load
+  | 'disabled'       // URING_DISABLE is set in the environment
+  | 'enosys'         // the kernel has no io_uring (old kernel, or a sandbox such as gVisor)
+  | 'eperm'          // blocked: seccomp (Docker's default profile) or kernel.io_uring_disabled
+  | 'enomem'         // the locked-memory limit (RLIMIT_MEMLOCK) is too low for the rings
+  | 'other';
+
+const HINTS: Record<UnavailableReason, string> = {
+  'not-linux': 'io_uring exists only on Linux. Use node:fs, or uring/fs which falls back to it.',
+  addon: 'Rebuild the addon with `npm rebuild uring` (needs python3, make and a C compiler).',
+  disabled: 'Unset URING_DISABLE to allow io_uring.',
+  enosys: 'The kernel has no io_uring: it needs Linux 5.6 or later (5.19+ recommended), and sandboxes such as gVisor do not offer it.',
+  eperm: 'io_uring is blocked: check `sysctl kernel.io_uring_disabled` (0 allows it; 2 forbids it for everyone), and in containers the seccomp profile (Docker\'s default profile blocks io_uring; run with a profile that allows io_uring_setup, io_uring_enter and io_uring_register).',
+  enomem: 'The locked-memory limit is too low for the rings: raise RLIMIT_MEMLOCK (`ulimit -l`), or use fewer entries.',
+  other: 'See `npx uring doctor` for details.',
+};
+
+/** Thrown when io_uring cannot be used on this machine; `reason` classifies why. */
+export class UringUnavailableError extends UringError {
+  readonly reason: UnavailableReason;
+  readonly errno: number | undefined;
+  readonly hint: string;
+  constructor(reason: UnavailableReason, detail: string, errno?: number, cause?: unknown) {
+    const hint = HINTS[reason];
+    super('ERR_URING_UNAVAILABLE', `io_uring is unavailable (${reason}): ${detail}. ${hint}`,
+      cause !== undefined ? { cause } : undefined);
+    this.reason = reason;
+    this.errno = errno;
+    this.hint = hint;
+  }
+}
+
+/** Classifies a failed io_uring_setup. */
+export function classifySetupError(errno: number): UringUnavailableError | undefined {
+  const e = -Math.abs(errno);
+  if (e === -38) return new UringUnavailableError('enosys', 'io_uring_setup returned ENOSYS', e);
+  if (e === -1) return new UringUnavailableError('eperm', 'io_uring_setup returned EPERM', e);
+  if (e === -12) return new UringUnavailableError('enomem', 'io_uring_setup returned ENOMEM', e);
+  return undefined;
+}
+
+let binding: NativeBinding | undefined;
+let loadError: UringUnavailableError | undefined;
+
+function disabledByEnv(): boolean {
+  const v = process.env.URING_DISABLE;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+/** The addon, or throws UringUnavailableError (never calls io_uring_setup). */
+export function native(): NativeBinding {
+  if (binding) return binding;
+  if (loadError) throw loadError;
+  if (process.platform !== 'linux') {
+    throw (loadError = new UringUnavailableError('not-linux', `platform is ${process.platform}`));
+  }
+  const root = join(__dirname, '..', '..');
+  const candidates = [
+    join(root, 'build', 'Release', 'uring.node'),
+    join(root, 'build', 'Debug', 'uring.node'),
+  ];
+  let last: unknown;
+  for (const file of candidates) {
+    if (!existsSync(file)) continue;
+    try {
+      binding = require(file) as NativeBinding;
+      return binding;
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw (loadError = new UringUnavailableError('addon',
+    last ? `the addon failed to load: ${(last as Error).message}` : `no built addon under ${join(root, 'build')}`,
+    undefined, last));
+}
+
+/** Throws UringUnavailableError when the environment disables io_uring. */
+export function checkEnabled(): void {
+  if (disabledByEnv()) throw new UringUnavailableError('disabled', 'URING_DISABLE is set');
+}

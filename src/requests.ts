@@ -1,0 +1,103 @@
+// The in-flight table. A request's user_data is its slot (low word) and the
+// slot's generation (high word), never a pointer to a JS object; a CQE whose
+// generation is stale is counted and ignored. While a request is live its
+// record holds every JS object whose memory the SQE points at, so nothing the
+// kernel may touch is collected before the CQE arrives.
+
+/** High-word bit reserved for user_data values the library gives to resource tags. */
+export const TAG_BIT = 0x80000000;
+
+export type CqeHandler = (res: number, flags: number) => void;
+
+export class Request {
+  gen = 1;
+  resolve: ((v: unknown) => void) | undefined = undefined;
+  reject: ((e: unknown) => void) | undefined = undefined;
+  /** Everything the kernel may read or write for this request. */
+  hold: unknown = undefined;
+  /** Operation name for errors ("read", "openat"). */
+  syscall = '';
+  path: string | undefined = undefined;
+  dest: string | undefined = undefined;
+  /** Turns a successful res into the promised value. */
+  map: ((res: number, flags: number) => unknown) | undefined = undefined;
+  /** Handles every CQE instead of a promise (multishot, internal requests). */
+  handler: CqeHandler | undefined = undefined;
+  /** Builds the rejection for a negative res (set to customise errors). */
+  fail: ((res: number) => unknown) | undefined = undefined;
+  /** Settled early (abort, destroy): the CQE only releases the record. */
+  settled = false;
+  /** A waiter (poll, accept, timeout, recv...) that close() cancels right away. */
+  waiter = false;
+  /** Slot of the linked-timeout companion, or -1. */
+  timeoutSlot = -1;
+  /** Cleanup run when the record is released (AbortSignal listeners). */
+  cleanup: (() => void) | undefined = undefined;
+  readonly executor: (res: (v: unknown) => void, rej: (e: unknown) => void) => void;
+  constructor(readonly slot: number) {
+    this.executor = (res, rej) => { this.resolve = res; this.reject = rej; };
+  }
+}
+
+export class RequestTable {
+  private readonly records: Request[] = [];
+  private free: number[] = [];
+  /** Live requests. */
+  live = 0;
+  /** CQEs that named no live request. */
+  stale = 0;
+
+  acquire(): Request {
+    const slot = this.free.pop();
+    let r: Request;
+    if (slot === undefined) {
+      r = new Request(this.records.length);
+      this.records.push(r);
+    } else {
+      r = this.records[slot]!;
+    }
+    this.live++;
+    return r;
+  }
+
+  /** The live request named by a CQE's user_data, or undefined. */
+  lookup(lo: number, hi: number): Request | undefined {
+    const r = this.records[lo];
+    if (r === undefined || r.gen !== hi || r.resolve === undefined && r.handler === undefined) return undefined;
+    return r;
+  }
+
+  /** Returns a record to the pool; its generation moves on so late CQEs are recognised. */
+  release(r: Request): void {
+    r.gen = (r.gen + 1) & 0x7fffffff || 1;
+    r.resolve = undefined;
+    r.reject = undefined;
+    r.hold = undefined;
+    r.map = undefined;
+    r.handler = undefined;
+    r.fail = undefined;
+    r.path = undefined;
+    r.dest = undefined;
+    r.settled = false;
+    r.waiter = false;
+    r.timeoutSlot = -1;
+    if (r.cleanup !== undefined) {
+      const c = r.cleanup;
+      r.cleanup = undefined;
+      c();
+    }
+    this.free.push(r.slot);
+    this.live--;
+  }
+
+  /** Every live request (for destroy and cancellation). */
+  *each(): IterableIterator<Request> {
+    for (const r of this.records) {
+      if (r.resolve !== undefined || r.handler !== undefined) yield r;
+    }
+  }
+
+  get(slot: number): Request | undefined {
+    return this.records[slot];
+  }
+}

@@ -1,0 +1,623 @@
+// The ring itself: setup, the submit/complete protocol, and the lifecycle.
+// Operations are built on top of this in ring.ts.
+import {
+  CQE_F_MORE, ENTER_GETEVENTS, ENTER_SQ_WAKEUP, Feature, FeatureName,
+  Op, SQ_CQ_OVERFLOW, SQ_NEED_WAKEUP, SQ_TASKRUN, Setup, ASYNC_CANCEL_ANY,
+  ASYNC_CANCEL_ALL, ASYNC_CANCEL_USERDATA,
+} from './constants';
+import { native, checkEnabled, classifySetupError, NativeBinding } from './native';
+import { SubmissionQueue, prep } from './sq';
+import { CompletionQueue } from './cq';
+import { Request, RequestTable, CqeHandler, TAG_BIT } from './requests';
+import {
+  UringError, invalidArgType, outOfRange, ringClosed, systemError, unsupportedOp,
+} from './errors';
+import { validateBoolean, validateInteger, validateObject } from './validators';
+import { Probe, readProbe } from './probe';
+import { credentialsEpoch, currentCredentials, Credentials, sameCredentials } from './credentials';
+
+/** How to set up a ring. Every field is optional. */
+export interface RingOptions {
+  /** SQ size, a power of two from 1 to 32768 (rounded up by the kernel). Default 256. */
+  entries?: number;
+  /** CQ size (IORING_SETUP_CQSIZE). Default: twice `entries`. */
+  cqEntries?: number;
+  /** Clamp sizes to the kernel's maxima instead of failing (IORING_SETUP_CLAMP). */
+  clamp?: boolean;
+  /**
+   * A kernel thread that consumes the SQ, so submission needs no syscall while
+   * it is awake. Off unless asked for; it spends CPU. `idleMs` is how long the
+   * thread spins before sleeping (default 1000), `cpu` pins it to one CPU.
+   */
+  sqpoll?: boolean | { idleMs?: number; cpu?: number };
+  /** Only this thread submits (IORING_SETUP_SINGLE_ISSUER). */
+  singleIssuer?: boolean;
+  /** Run completion work only when this thread asks (IORING_SETUP_DEFER_TASKRUN; needs singleIssuer). */
+  deferTaskrun?: boolean;
+  /** IORING_SETUP_COOP_TASKRUN: no IPI to interrupt the thread for completion work. */
+  coopTaskrun?: boolean;
+  /** IORING_SETUP_NO_SQARRAY, where the kernel has it (6.6+). */
+  noSqArray?: boolean;
+  /** IORING_SETUP_SUBMIT_ALL: keep submitting a batch after one SQE fails. */
+  submitAll?: boolean;
+  /** Share the async worker pool of another ring (IORING_SETUP_ATTACH_WQ). */
+  attachWq?: RingCore;
+  /** Start disabled (IORING_SETUP_R_DISABLED); used for restrictions, then enabled. */
+  disabled?: boolean;
+  /** Extra raw IORING_SETUP_* bits, for flags this version does not name. */
+  rawFlags?: number;
+}
+
+/** The kernel's feature bits as named booleans. */
+export type RingFeatures = Readonly<Record<FeatureName, boolean>>;
+
+/** Options every operation accepts. */
+export interface OpOptions {
+  /** Cancels the operation (IORING_OP_ASYNC_CANCEL) and rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Milliseconds before the operation is cancelled (a linked timeout) and rejects with a TimeoutError. */
+  timeout?: number;
+}
+
+/** Counters for tests and tuning. */
+export interface RingStats {
+  /** io_uring_enter calls made. */
+  enters: number;
+  /** SQEs submitted. */
+  submitted: number;
+  /** CQEs reaped. */
+  completed: number;
+  /** CQEs that named no live request. */
+  stale: number;
+  /** Times the CQ had overflowed and was flushed. */
+  overflowFlushes: number;
+  /** Entries that waited for room in the SQ. */
+  staged: number;
+}
+
+const MICROTASK_FLUSH_LIMIT = 64;
+const DEFAULT_CLOSE_GRACE_MS = 250;
+
+function setupFlags(o: RingOptions): { flags: number; cpu: number; idle: number; cq: number; wq: number } {
+  let flags = 0;
+  let cpu = 0;
+  let idle = 0;
+  let cq = 0;
+  let wq = 0;
+  if (o.sqpoll !== undefined && o.sqpoll !== false) {
+    flags |= Setup.SQPOLL;
+    if (typeof o.sqpoll === 'object' && o.sqpoll !== null) {
+      if (o.sqpoll.idleMs !== undefined) idle = validateInteger(o.sqpoll.idleMs, 'options.sqpoll.idleMs', 0, 0xffffffff);
+      if (o.sqpoll.cpu !== undefined) {
+        cpu = validateInteger(o.sqpoll.cpu, 'options.sqpoll.cpu', 0, 0xffffffff);
+        flags |= Setup.SQ_AFF;
+      }
+    } else if (o.sqpoll !== true) {
+      throw invalidArgType('options.sqpoll', 'of type boolean or object', o.sqpoll);
+    }
+  }
+  if (o.cqEntries !== undefined) {
+    cq = validateInteger(o.cqEntries, 'options.cqEntries', 1, 0x80000000);
+    flags |= Setup.CQSIZE;
+  }
+  const bools: [keyof RingOptions, number][] = [
+    ['clamp', Setup.CLAMP], ['singleIssuer', Setup.SINGLE_ISSUER], ['deferTaskrun', Setup.DEFER_TASKRUN],
+    ['coopTaskrun', Setup.COOP_TASKRUN], ['noSqArray', Setup.NO_SQARRAY], ['submitAll', Setup.SUBMIT_ALL],
+    ['disabled', Setup.R_DISABLED],
+  ];
+  for (const [k, bit] of bools) {
+    if (o[k] !== undefined && validateBoolean(o[k], `options.${k}`)) flags |= bit;
+  }
+  if (o.deferTaskrun && !o.singleIssuer) {
+    throw new UringError('ERR_INVALID_ARG_VALUE', 'options.deferTaskrun requires options.singleIssuer');
+  }
+  if (o.attachWq !== undefined) {
+    if (!(o.attachWq instanceof RingCore)) throw invalidArgType('options.attachWq', 'an instance of Ring', o.attachWq);
+    wq = o.attachWq.fd;
+    flags |= Setup.ATTACH_WQ;
+  }
+  if (o.rawFlags !== undefined) flags |= validateInteger(o.rawFlags, 'options.rawFlags', 0, 0xffffffff);
+  return { flags: flags >>> 0, cpu, idle, cq, wq };
+}
+
+/**
+ * One io_uring instance: a submission queue and a completion queue in memory
+ * shared with the kernel, driven from TypeScript. Construct it with
+ * `new Ring(options)`; see ring.ts for the operations.
+ */
+export class RingCore {
+  /** The ring's file descriptor (close-on-exec). */
+  readonly fd: number;
+  /** SQ and CQ sizes the kernel chose. */
+  readonly sqEntries: number;
+  readonly cqEntries: number;
+  /** IORING_SETUP_* flags in effect. */
+  readonly setupFlags: number;
+  /** Raw feature bits. */
+  readonly featureBits: number;
+  /** Feature bits as named booleans. */
+  readonly features: RingFeatures;
+  /** @internal */ readonly _n: NativeBinding;
+  /** @internal */ readonly _handle: object;
+  /** @internal */ readonly _sq: SubmissionQueue;
+  /** @internal */ readonly _cq: CompletionQueue;
+  /** @internal */ readonly _req = new RequestTable();
+  /** @internal */ readonly _sqpoll: boolean;
+  /** @internal */ readonly _defer: boolean;
+  /** @internal SQE array the next prep writes into (the ring, or the staging area). */
+  _w: Uint32Array;
+  /** @internal */ _tagHandler: ((tag: number) => void) | undefined = undefined;
+  private readonly stats_: RingStats = { enters: 0, submitted: 0, completed: 0, stale: 0, overflowFlushes: 0, staged: 0 };
+  private state: 0 | 1 | 2 = 0; // open, closing, closed
+  private destroyed = false;
+  private flushScheduled = false;
+  private microFlushes = 0;
+  private resetScheduled = false;
+  private reaping = false;
+  private referenced = true;
+  private unrefScheduled = false;
+  private closePromise: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+  private probe_: Probe | undefined;
+  private readonly creds: Credentials;
+  private credEpoch: number;
+  private readonly flushCb = (): void => this.flush();
+  private readonly readableCb = (): void => this.onReadable();
+  private readonly resetCb = (): void => { this.resetScheduled = false; this.microFlushes = 0; };
+  private readonly unrefCb = (): void => {
+    this.unrefScheduled = false;
+    if (this._req.live === 0 && this.referenced && this.state !== 2) {
+      this.referenced = false;
+      this._n.pollRef(this._handle, false);
+    }
+  };
+
+  constructor(options: RingOptions = {}) {
+    validateObject(options, 'options');
+    const entries = options.entries === undefined ? 256 : validateInteger(options.entries, 'options.entries', 1, 32768);
+    const s = setupFlags(options);
+    checkEnabled();
+    const n = native();
+    const r = n.setup(entries, s.flags, s.cpu, s.idle, s.cq, s.wq);
+    if (typeof r === 'number') {
+      throw classifySetupError(r) ?? systemError(r, 'io_uring_setup');
+    }
+    this._n = n;
+    this._handle = r.handle;
+    this.fd = r.fd;
+    this.sqEntries = r.sqEntries;
+    this.cqEntries = r.cqEntries;
+    this.setupFlags = r.flags;
+    this.featureBits = r.features;
+    const f = {} as Record<FeatureName, boolean>;
+    for (const k of Object.keys(Feature) as FeatureName[]) f[k] = (r.features & Feature[k]) !== 0;
+    this.features = Object.freeze(f);
+    this._sqpoll = (r.flags & Setup.SQPOLL) !== 0;
+    this._defer = (r.flags & Setup.DEFER_TASKRUN) !== 0;
+    this._sq = new SubmissionQueue(r.sqRing, r.sqes, r.sqOff, r.sqEntries, (r.flags & Setup.NO_SQARRAY) !== 0);
+    this._cq = new CompletionQueue(r.cqRing, r.cqOff, r.cqEntries, (r.flags & Setup.CQE32) !== 0);
+    this._w = this._sq.sqes;
+    this.creds = currentCredentials();
+    this.credEpoch = credentialsEpoch();
+    // The ring object holds the callback: the addon keeps only a weak
+    // reference to it while the ring is idle (see pollRef in the addon).
+    const rc = n.pollStart(r.handle, r.fd, this.readableCb);
+    if (rc < 0) {
+      n.close(r.handle);
+      throw systemError(rc, 'uv_poll_start');
+    }
+    // Idle until the first request: do not keep the process alive.
+    this.referenced = false;
+    n.pollRef(r.handle, false);
+  }
+
+  /** Whether close() or destroy() has been called. */
+  get closed(): boolean {
+    return this.state !== 0;
+  }
+
+  /** Requests submitted and not yet completed. */
+  get pending(): number {
+    return this._req.live;
+  }
+
+  /** A copy of the ring's counters. */
+  get stats(): RingStats {
+    return { ...this.stats_, stale: this._req.stale, staged: this.stats_.staged };
+  }
+
+  /** Which operations this kernel supports (IORING_REGISTER_PROBE), asked once per ring. */
+  probe(): Probe {
+    if (this.probe_ === undefined) {
+      this._checkOpen();
+      this.probe_ = readProbe(this._n, this.fd);
+    }
+    return this.probe_;
+  }
+
+  /** @internal Throws ERR_URING_UNSUPPORTED unless the kernel has the opcode. */
+  _need(op: number, name: string): void {
+    if (!this.probe().supports(op)) throw unsupportedOp(name);
+  }
+
+  /** @internal */
+  _checkOpen(): void {
+    if (this.state !== 0) throw ringClosed();
+    if (this.credEpoch !== credentialsEpoch()) this.checkCredentials();
+  }
+
+  private checkCredentials(): void {
+    this.credEpoch = credentialsEpoch();
+    if (!sameCredentials(this.creds, currentCredentials())) {
+      throw new UringError('ERR_RING_CREDENTIALS_CHANGED',
+        'The process changed its user or group IDs since this ring was created; the ring refuses new work. Create a new ring.');
+    }
+  }
+
+  // ---- submission ---------------------------------------------------------
+
+  /**
+   * @internal Reserves one SQE and returns its word index in `this._w`.
+   * `chain` is the length of the chain this entry starts (1 for a lone
+   * request), or 0 for an entry continuing a chain whose space was reserved.
+   */
+  _sqe(chain = 1): number {
+    const sq = this._sq;
+    if (chain === 0) {
+      // Continues a chain: it goes where its head went.
+      if (this._w === sq.sqes) return sq.take();
+      return sq.stage(0);
+    }
+    if (!sq.hasStaged()) {
+      if (sq.space() >= chain) {
+        this._w = sq.sqes;
+        this.scheduleFlush();
+        return sq.take();
+      }
+      if (chain > sq.entries) {
+        throw outOfRange('chain length', `<= ${sq.entries} (the SQ size)`, chain);
+      }
+      if (!this._sqpoll) {
+        // Without SQPOLL the kernel consumes the whole SQ in one enter, so
+        // submitting now frees room at once.
+        this.submitNow();
+        if (!sq.hasStaged() && sq.space() >= chain) {
+          this._w = sq.sqes;
+          this.scheduleFlush();
+          return sq.take();
+        }
+      }
+    }
+    this.stats_.staged += chain;
+    this.scheduleFlush();
+    const at = sq.stage(chain);
+    this._w = sq.stagingArray();
+    return at;
+  }
+
+  /**
+   * @internal Attaches a request record to the SQE at `i` (in `this._w`) and
+   * returns the promise it settles.
+   */
+  _track(i: number, hold: unknown, syscall: string): Promise<any> {
+    const r = this._req.acquire();
+    const w = this._w;
+    w[i + 8] = r.slot;
+    w[i + 9] = r.gen;
+    r.hold = hold;
+    r.syscall = syscall;
+    if (!this.referenced) this.ref();
+    return new Promise(r.executor);
+  }
+
+  /** @internal Like _track, but returns the record (for options, maps and paths). */
+  _trackReq(i: number, hold: unknown, syscall: string): { req: Request; promise: Promise<any> } {
+    const promise = this._track(i, hold, syscall);
+    const w = this._w;
+    return { req: this._req.get(w[i + 8]!)!, promise };
+  }
+
+  /** @internal Tracks a request whose CQEs go to `handler` (multishot and internal ops). */
+  _trackHandler(i: number, hold: unknown, syscall: string, handler: CqeHandler): Request {
+    const r = this._req.acquire();
+    const w = this._w;
+    w[i + 8] = r.slot;
+    w[i + 9] = r.gen;
+    r.hold = hold;
+    r.syscall = syscall;
+    r.handler = handler;
+    if (!this.referenced) this.ref();
+    return r;
+  }
+
+  private ref(): void {
+    this.referenced = true;
+    this._n.pollRef(this._handle, true);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Submissions made during one turn go to the kernel together. Completions
+    // that arrive inline can trigger more submissions from microtasks; after
+    // a bounded number of such rounds the flush moves to the check phase so
+    // that timers and other I/O get their turn.
+    if (this.microFlushes < MICROTASK_FLUSH_LIMIT) {
+      this.microFlushes++;
+      if (!this.resetScheduled) {
+        this.resetScheduled = true;
+        setImmediate(this.resetCb);
+      }
+      queueMicrotask(this.flushCb);
+    } else {
+      setImmediate(this.flushCb);
+    }
+  }
+
+  /** Submits everything written so far now, instead of at the end of this turn. Returns SQEs submitted. */
+  submit(): number {
+    this._checkOpen();
+    return this.submitNow();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.state === 2) return;
+    this.submitNow();
+  }
+
+  private submitNow(): number {
+    const sq = this._sq;
+    if (sq.hasStaged()) sq.drainStaged();
+    const n = sq.unconsumed();
+    let submitted = 0;
+    if (n > 0 || this._defer) {
+      sq.publish(this._sqpoll);
+      if (this._sqpoll) {
+        if (sq.flags() & SQ_NEED_WAKEUP) {
+          this.stats_.enters++;
+          this._n.enter(this.fd, 0, 0, ENTER_SQ_WAKEUP);
+        }
+        submitted = n;
+      } else if (n > 0 || this._req.live > 0) {
+        this.stats_.enters++;
+        // Under DEFER_TASKRUN, GETEVENTS with min_complete 0 runs the ring's
+        // pending completion work without waiting.
+        const ret = this._n.enter(this.fd, n, 0, this._defer ? ENTER_GETEVENTS : 0);
+        if (ret < 0) {
+          // EAGAIN/EBUSY/EINTR: the kernel took nothing this time; entries stay
+          // in the ring and go with the next flush.
+          if (ret !== -11 && ret !== -16 && ret !== -4) this.failUnsubmitted(ret);
+          else setImmediate(this.flushCb);
+        } else {
+          submitted = ret;
+        }
+      }
+      this.stats_.submitted += submitted;
+    }
+    if (sq.hasStaged()) {
+      // SQPOLL: the thread has not consumed enough yet; try again shortly.
+      setImmediate(this.flushCb);
+    }
+    this.reap();
+    return submitted;
+  }
+
+  /** A ring-level enter error: the unconsumed SQEs will never run; fail their requests. */
+  private failUnsubmitted(ret: number): void {
+    const err = systemError(ret, 'io_uring_enter');
+    queueMicrotask(() => this.destroy(err));
+  }
+
+  // ---- completion ---------------------------------------------------------
+
+  private onReadable(): void {
+    this.microFlushes = 0;
+    if (this.state === 2) return;
+    if (this._defer || (this._sq.flags() & (SQ_TASKRUN | SQ_CQ_OVERFLOW)) !== 0) {
+      this.stats_.enters++;
+      this._n.enter(this.fd, 0, 0, ENTER_GETEVENTS);
+    }
+    this.reap();
+  }
+
+  /** @internal Reads every available CQE and settles its request. */
+  reap(): void {
+    if (this.reaping || this.state === 2) return;
+    this.reaping = true;
+    const cq = this._cq;
+    const c = cq.cqes;
+    const stride = cq.stride;
+    const table = this._req;
+    let count = 0;
+    try {
+      for (;;) {
+        let head = cq.head;
+        const tail = cq.tail();
+        if (head === tail) {
+          if ((this._sq.flags() & SQ_CQ_OVERFLOW) === 0) break;
+          // The kernel kept CQEs that did not fit (IORING_FEAT_NODROP); a
+          // GETEVENTS enter moves them into the CQ.
+          this.stats_.overflowFlushes++;
+          this.stats_.enters++;
+          this._n.enter(this.fd, 0, 0, ENTER_GETEVENTS);
+          if (cq.tail() === head) break;
+          continue;
+        }
+        const mask = cq.mask;
+        while (head !== tail) {
+          const i = (head & mask) * stride;
+          const lo = c[i]! >>> 0;
+          const hi = c[i + 1]! >>> 0;
+          const res = c[i + 2]!;
+          const flags = c[i + 3]! >>> 0;
+          head = (head + 1) >>> 0;
+          count++;
+          const r = table.lookup(lo, hi);
+          if (r === undefined) {
+            if ((hi & TAG_BIT) !== 0 && this._tagHandler !== undefined) this._tagHandler(lo);
+            else table.stale++;
+            continue;
+          }
+          this.complete(r, res, flags);
+        }
+        // Release: our reads of the CQEs above happen before the kernel can
+        // reuse their slots.
+        cq.advance(head);
+      }
+    } finally {
+      this.reaping = false;
+    }
+    this.stats_.completed += count;
+    if (table.live === 0) this.onIdle();
+  }
+
+  private complete(r: Request, res: number, flags: number): void {
+    const table = this._req;
+    if (r.handler !== undefined) {
+      const h = r.handler;
+      if ((flags & CQE_F_MORE) === 0) table.release(r);
+      h(res, flags);
+      return;
+    }
+    const resolve = r.resolve!;
+    const reject = r.reject!;
+    if (r.settled) {
+      table.release(r);
+      return;
+    }
+    if (res >= 0) {
+      const map = r.map;
+      const value = map === undefined ? res : map(res, flags);
+      table.release(r);
+      resolve(value);
+    } else {
+      const err = r.fail !== undefined ? r.fail(res)
+        : systemError(res, r.syscall, { path: r.path, dest: r.dest });
+      table.release(r);
+      reject(err);
+    }
+  }
+
+  private onIdle(): void {
+    if (this.referenced && !this.unrefScheduled) {
+      this.unrefScheduled = true;
+      setImmediate(this.unrefCb);
+    }
+    if (this.drained !== undefined) {
+      const d = this.drained;
+      this.drained = undefined;
+      d();
+    }
+  }
+
+  // ---- cancellation helpers ----------------------------------------------
+
+  /** @internal Submits an ASYNC_CANCEL for one request; its own CQE is ignored. */
+  _cancelRequest(r: Request): void {
+    if (this.state === 2) return;
+    const i = this._sqe(1);
+    const w = this._w;
+    prep(w, i, Op.ASYNC_CANCEL, 0, -1, 0, 0, 0);
+    w[i + 4] = r.slot; // addr = target user_data
+    w[i + 5] = r.gen;
+    w[i + 7] = ASYNC_CANCEL_USERDATA;
+    this._trackHandler(i, undefined, 'async_cancel', noop);
+  }
+
+  /** @internal Cancels every request in flight (IORING_ASYNC_CANCEL_ANY). */
+  _cancelAll(): void {
+    if (this.state === 2) return;
+    const i = this._sqe(1);
+    const w = this._w;
+    prep(w, i, Op.ASYNC_CANCEL, 0, -1, 0, 0, 0);
+    w[i + 7] = ASYNC_CANCEL_ALL | ASYNC_CANCEL_ANY;
+    this._trackHandler(i, undefined, 'async_cancel', noop);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  /**
+   * Stops accepting work and waits for requests in flight. Requests that only
+   * wait for an event (polls, accepts, timeouts, receives) are cancelled at
+   * once; any other request still running after `graceMs` (default 250) is
+   * cancelled too, and its promise rejects with ECANCELED. Idempotent.
+   */
+  close(options?: { graceMs?: number }): Promise<void> {
+    if (this.closePromise) return this.closePromise;
+    const grace = options?.graceMs === undefined ? DEFAULT_CLOSE_GRACE_MS
+      : validateInteger(options.graceMs, 'options.graceMs', 0, 2 ** 31 - 1);
+    this.state = 1;
+    this.closePromise = new Promise<void>((resolve) => {
+      if (this._req.live === 0) {
+        this.release();
+        resolve();
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      this.drained = () => {
+        if (timer) clearTimeout(timer);
+        this.release();
+        resolve();
+      };
+      for (const r of this._req.each()) if (r.waiter) this._cancelRequest(r);
+      timer = setTimeout(() => {
+        timer = undefined;
+        if (this._req.live > 0) this._cancelAll();
+      }, grace);
+      this.submitNow();
+    });
+    return this.closePromise;
+  }
+
+  /**
+   * Cancels everything in flight and rejects every pending promise with
+   * `err` (or an ERR_RING_DESTROYED error) at once. Memory held by cancelled
+   * requests stays referenced until the kernel's CQE says it is done with
+   * it; then the ring is released. Idempotent.
+   */
+  destroy(err?: Error): void {
+    if (this.state === 2 || (this.state === 1 && this.destroyed)) return;
+    this.destroyed = true;
+    const reason = err ?? new UringError('ERR_RING_DESTROYED', 'The ring was destroyed');
+    this.state = 1;
+    for (const r of this._req.each()) {
+      if (r.settled) continue;
+      r.settled = true;
+      if (r.handler !== undefined) {
+        const h = r.handler;
+        r.handler = undefined;
+        r.resolve = noop; // keeps the record live until its CQE
+        try { h(-125, 0); } catch { /* a handler's failure must not stop the teardown */ }
+      } else if (r.reject !== undefined) {
+        r.reject(reason);
+      }
+    }
+    if (this._req.live === 0) {
+      this.release();
+      return;
+    }
+    this.drained = () => this.release();
+    this._cancelAll();
+    this.submitNow();
+    // Nothing can complete work for the user now: do not hold the process.
+    if (this.referenced) {
+      this.referenced = false;
+      this._n.pollRef(this._handle, false);
+    }
+  }
+
+  private release(): void {
+    if (this.state === 2) return;
+    this.state = 2;
+    this._n.close(this._handle);
+  }
+
+  /** Calls close(). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function noop(): void { /* ignore */ }
+

@@ -1,0 +1,547 @@
+// The operations of a ring. Each method validates everything first (a refused
+// call consumes no SQE and makes no syscall), writes one SQE through prep(),
+// and returns a promise of the kernel's result.
+import {
+  AT_FDCWD, FSYNC_DATASYNC, IOSQE_FIXED_FILE, O_RDONLY, STATX_BASIC_STATS,
+  STATX_BTIME, AT_EMPTY_PATH, SPLICE_F_FD_IN_FIXED, AT_REMOVEDIR,
+} from './constants';
+import { RingCore, OpOptions, RingOptions } from './ring-core';
+import { OPS, OpSpec } from './opcodes';
+import { prep, put64 } from './sq';
+import { cstring, internalAddress, viewAddress } from './memory';
+import { FixedFile, FileRef, fixedSlot, refuseFixed } from './files';
+import { abortedBeforeStart, applyOptions, optionSlots } from './submit-options';
+import {
+  validateFd, validateInt32, validateInteger, validatePosition, validateU64, validateUint32,
+} from './validators';
+import { invalidArgType, invalidArgValue } from './errors';
+import { Statx, STATX_SIZE } from './statx';
+
+export type { OpOptions, RingOptions };
+
+/** Path arguments: a string or the raw bytes of one. */
+export type PathLike = string | Uint8Array;
+
+export interface OpenOptions extends OpOptions {
+  /** Directory the path is relative to (default: the current directory). */
+  dirfd?: number;
+}
+
+export interface Open2Options extends OpenOptions {
+  /** RESOLVE_* flags of openat2(2). */
+  resolve?: number | bigint;
+}
+
+export interface StatxOptions extends OpOptions {
+  dirfd?: number;
+  /** AT_* flags, e.g. AT_SYMLINK_NOFOLLOW. */
+  flags?: number;
+  /** STATX_* mask of wanted fields. Default: basic stats and birth time. */
+  mask?: number;
+}
+
+export interface AtOptions extends OpOptions {
+  dirfd?: number;
+  flags?: number;
+}
+
+export interface TwoDirOptions extends OpOptions {
+  oldDirfd?: number;
+  newDirfd?: number;
+  flags?: number;
+}
+
+export interface SyncOptions extends OpOptions {
+  /** Flush data only, like fdatasync(2). */
+  datasync?: boolean;
+}
+
+function dirfdOf(options: { dirfd?: number } | undefined, name = 'options.dirfd'): number {
+  const d = options?.dirfd;
+  if (d === undefined || d === AT_FDCWD) return AT_FDCWD;
+  return validateFd(d, name);
+}
+
+function pathString(p: PathLike): string {
+  return typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString();
+}
+
+/**
+ * An io_uring instance. Every operation returns a promise of its result;
+ * requests made in one turn of the event loop are submitted together.
+ *
+ * @example
+ * ```ts
+ * await using ring = new Ring({ entries: 64 });
+ * const fd = await ring.openat('/etc/hostname');
+ * const buf = Buffer.alloc(256);
+ * const n = await ring.read(fd, buf, 0);
+ * await ring.closeFd(fd);
+ * ```
+ */
+export class Ring extends RingCore {
+  /** Creates a ring. Throws UringUnavailableError when io_uring cannot be used here. */
+  constructor(options?: RingOptions) {
+    super(options);
+  }
+
+  /** @internal Resolves an fd-or-FixedFile argument; returns the fd/slot and sets `this._ff`. */
+  _file(file: FileRef, spec: OpSpec, name = 'file'): number {
+    if (typeof file === 'number') {
+      if ((file | 0) !== file || file < 0) validateFd(file, name);
+      this._ff = 0;
+      return file;
+    }
+    if (file instanceof FixedFile) {
+      if (!spec.fixed) refuseFixed(file, name, spec.name);
+      this._ff = IOSQE_FIXED_FILE;
+      return fixedSlot(file, this, name);
+    }
+    throw invalidArgType(name, 'of type number or an instance of FixedFile', file);
+  }
+  /** @internal IOSQE_FIXED_FILE when the last _file() was a registered file. */
+  _ff = 0;
+
+  /** @internal Finishes an operation whose SQE is at `i`: tracks it and applies options. */
+  _op(i: number, hold: unknown, spec: OpSpec, options: OpOptions | undefined,
+    path?: string, map?: (res: number, flags: number) => unknown, dest?: string): Promise<any> {
+    if (options === undefined && path === undefined && map === undefined && !spec.waiter) {
+      return this._track(i, hold, spec.name);
+    }
+    const { req, promise } = this._trackReq(i, hold, spec.name);
+    req.path = path;
+    req.dest = dest;
+    req.map = map;
+    req.waiter = spec.waiter === true;
+    if (options !== undefined) applyOptions(this, i, req, options);
+    return promise;
+  }
+
+  /** Does nothing in the kernel; resolves with 0. Measures the ring's own overhead. */
+  nop(options?: OpOptions): Promise<number> {
+    this._checkOpen();
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    prep(this._w, i, OPS.nop.op, 0, -1, 0, 0, 0);
+    return this._op(i, undefined, OPS.nop, options);
+  }
+
+  /**
+   * Reads into `buffer` (all of it: pass a subarray for part) at `position`,
+   * or at the file's current position when `position` is -1, null or
+   * omitted. Resolves with the number of bytes read (0 at end of file).
+   */
+  read(file: FileRef, buffer: ArrayBufferView, position?: number | bigint | null, options?: OpOptions): Promise<number> {
+    this._checkOpen();
+    const fd = this._file(file, OPS.read);
+    const flags = this._ff;
+    const addr = viewAddress(buffer, 'buffer');
+    const pos = position === undefined || position === -1 ? -1 : validatePosition(position);
+    const n = options === undefined ? 1 : optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    prep(this._w, i, OPS.read.op, flags, fd, addr, buffer.byteLength, pos);
+    return this._op(i, buffer, OPS.read, options);
+  }
+
+  /** Writes all of `buffer` at `position` (-1: the current position). Resolves with bytes written. */
+  write(file: FileRef, buffer: ArrayBufferView, position?: number | bigint | null, options?: OpOptions): Promise<number> {
+    this._checkOpen();
+    const fd = this._file(file, OPS.write);
+    const flags = this._ff;
+    const addr = viewAddress(buffer, 'buffer');
+    const pos = position === undefined || position === -1 ? -1 : validatePosition(position);
+    const n = options === undefined ? 1 : optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    prep(this._w, i, OPS.write.op, flags, fd, addr, buffer.byteLength, pos);
+    return this._op(i, buffer, OPS.write, options);
+  }
+
+  /** Scatter read into several buffers. Resolves with the total bytes read. */
+  readv(file: FileRef, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: OpOptions): Promise<number> {
+    return this.vector(OPS.readv, file, buffers, position, options);
+  }
+
+  /** Gather write from several buffers. Resolves with the total bytes written. */
+  writev(file: FileRef, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: OpOptions): Promise<number> {
+    return this.vector(OPS.writev, file, buffers, position, options);
+  }
+
+  private vector(spec: OpSpec, file: FileRef, buffers: readonly ArrayBufferView[],
+    position: number | bigint | null | undefined, options: OpOptions | undefined): Promise<number> {
+    this._checkOpen();
+    const fd = this._file(file, spec);
+    const flags = this._ff;
+    if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an Array of ArrayBufferViews', buffers);
+    if (buffers.length > 1024) throw invalidArgValue('buffers', buffers.length, 'must have at most 1024 (IOV_MAX) entries');
+    // struct iovec { void *base; size_t len; }, kept alive with the buffers.
+    const words = new Uint32Array(buffers.length * 4);
+    for (let k = 0; k < buffers.length; k++) {
+      const b = buffers[k]!;
+      put64(words, k * 4, viewAddress(b, `buffers[${k}]`));
+      put64(words, k * 4 + 2, b.byteLength);
+    }
+    const pos = position === undefined || position === -1 ? -1 : validatePosition(position);
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    prep(this._w, i, spec.op, flags, fd, buffers.length ? internalAddress(words) : 0, buffers.length, pos);
+    return this._op(i, [words, buffers.slice()], spec, options);
+  }
+
+  /** Flushes the file to storage (fsync, or fdatasync with `datasync: true`). */
+  fsync(file: FileRef, options?: SyncOptions): Promise<number> {
+    this._checkOpen();
+    const fd = this._file(file, OPS.fsync);
+    const flags = this._ff;
+    const datasync = options?.datasync === undefined ? false : options.datasync === true;
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, OPS.fsync.op, flags, fd, 0, 0, 0);
+    w[i + 7] = datasync ? FSYNC_DATASYNC : 0;
+    return this._op(i, undefined, datasync ? { ...OPS.fsync, name: 'fdatasync' } : OPS.fsync, options);
+  }
+
+  /** fdatasync(2) on the ring. */
+  fdatasync(file: FileRef, options?: OpOptions): Promise<number> {
+    return this.fsync(file, { ...options, datasync: true });
+  }
+
+  /** sync_file_range(2): `flags` are SYNC_FILE_RANGE_* bits. */
+  syncFileRange(file: FileRef, offset: number | bigint, length: number, flags = 0, options?: OpOptions): Promise<number> {
+    this._checkOpen();
+    const fd = this._file(file, OPS.syncFileRange);
+    const ff = this._ff;
+    const off = validateU64(offset, 'offset');
+    validateUint32(length, 'length');
+    validateUint32(flags, 'flags');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, OPS.syncFileRange.op, ff, fd, 0, length, off);
+    w[i + 7] = flags;
+    return this._op(i, undefined, OPS.syncFileRange, options);
+  }
+
+  /** fallocate(2): `mode` is FALLOC_FL_* bits (0 allocates and extends). */
+  fallocate(file: FileRef, mode: number, offset: number | bigint, length: number | bigint, options?: OpOptions): Promise<number> {
+    this._checkOpen();
+    const fd = this._file(file, OPS.fallocate);
+    const ff = this._ff;
+    validateInt32(mode, 'mode', 0);
+    const off = validateU64(offset, 'offset');
+    const len = validateU64(length, 'length');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    // The kernel takes the length from sqe->addr and the mode from sqe->len.
+    prep(w, i, OPS.fallocate.op, ff, fd, 0, mode, off);
+    put64(w, i + 4, len);
+    return this._op(i, undefined, OPS.fallocate, options);
+  }
+
+  /** posix_fadvise(2): `advice` is a POSIX_FADV_* value. */
+  fadvise(file: FileRef, offset: number | bigint, length: number, advice: number, options?: OpOptions): Promise<number> {
+    this._checkOpen();
+    const fd = this._file(file, OPS.fadvise);
+    const ff = this._ff;
+    const off = validateU64(offset, 'offset');
+    validateUint32(length, 'length');
+    validateInt32(advice, 'advice', 0, 5);
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, OPS.fadvise.op, ff, fd, 0, length, off);
+    w[i + 7] = advice;
+    return this._op(i, undefined, OPS.fadvise, options);
+  }
+
+  /** ftruncate(2) on the ring (Linux 6.9+). */
+  ftruncate(file: FileRef, length: number | bigint, options?: OpOptions): Promise<number> {
+    this._checkOpen();
+    this._need(OPS.ftruncate.op, 'FTRUNCATE');
+    const fd = this._file(file, OPS.ftruncate);
+    const ff = this._ff;
+    const len = validateU64(length, 'length');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    prep(this._w, i, OPS.ftruncate.op, ff, fd, 0, 0, len);
+    return this._op(i, undefined, OPS.ftruncate, options);
+  }
+
+  /** openat(2): resolves with a new fd (close-on-exec is up to `flags`). */
+  openat(path: PathLike, flags = O_RDONLY, mode = 0o666, options?: OpenOptions): Promise<number> {
+    this._checkOpen();
+    const p = cstring(path, 'path');
+    validateInt32(flags, 'flags');
+    validateInteger(mode, 'mode', 0, 0o7777);
+    const dirfd = dirfdOf(options);
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, OPS.openat.op, 0, dirfd, internalAddress(p), mode, 0);
+    w[i + 7] = flags;
+    return this._op(i, p, OPS.openat, options, pathString(path));
+  }
+
+  /** openat2(2) with RESOLVE_* flags; resolves with a new fd. */
+  openat2(path: PathLike, flags = O_RDONLY, mode = 0, options?: Open2Options): Promise<number> {
+    this._checkOpen();
+    this._need(OPS.openat2.op, 'OPENAT2');
+    const p = cstring(path, 'path');
+    validateInt32(flags, 'flags');
+    validateInteger(mode, 'mode', 0, 0o7777);
+    const dirfd = dirfdOf(options);
+    const resolve = options?.resolve === undefined ? 0 : validateU64(options.resolve, 'options.resolve');
+    // struct open_how { u64 flags; u64 mode; u64 resolve; }
+    const how = new Uint32Array(6);
+    put64(how, 0, flags >>> 0);
+    put64(how, 2, mode);
+    put64(how, 4, resolve);
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    prep(this._w, i, OPS.openat2.op, 0, dirfd, internalAddress(p), 24, internalAddress(how));
+    return this._op(i, [p, how], OPS.openat2, options, pathString(path));
+  }
+
+  /** close(2) of a plain fd, on the ring. A registered slot is closed with closeDirect(). */
+  closeFd(fd: number, options?: OpOptions): Promise<number> {
+    this._checkOpen();
+    refuseFixed(fd, 'fd', 'close (use closeDirect for a registered slot)');
+    validateFd(fd, 'fd');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    prep(this._w, i, OPS.close.op, 0, fd, 0, 0, 0);
+    return this._op(i, undefined, OPS.close, options);
+  }
+
+  /**
+   * statx(2). Resolves with a Statx. For an open file pass `''` as the path
+   * with `{ dirfd: fd, flags: AT_EMPTY_PATH }`, or use fstat().
+   */
+  statx(path: PathLike, options?: StatxOptions): Promise<Statx> {
+    this._checkOpen();
+    if (path instanceof FixedFile) refuseFixed(path, 'path', 'statx');
+    const p = cstring(path, 'path');
+    const dirfd = dirfdOf(options);
+    const flags = options?.flags === undefined ? 0 : validateInt32(options.flags, 'options.flags', 0);
+    const mask = options?.mask === undefined ? STATX_BASIC_STATS | STATX_BTIME : validateUint32(options.mask, 'options.mask');
+    const out = new Uint8Array(STATX_SIZE);
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, OPS.statx.op, 0, dirfd, internalAddress(p), mask, internalAddress(out));
+    w[i + 7] = flags;
+    const shown = pathString(path);
+    return this._op(i, [p, out], OPS.statx, options, shown === '' ? undefined : shown, () => new Statx(out));
+  }
+
+  /** statx of an open fd (AT_EMPTY_PATH). */
+  fstat(fd: number, options?: OpOptions): Promise<Statx> {
+    refuseFixed(fd, 'fd', 'statx');
+    validateFd(fd, 'fd');
+    return this.statx('', { ...options, dirfd: fd, flags: AT_EMPTY_PATH });
+  }
+
+  /** renameat2(2). */
+  renameat(oldPath: PathLike, newPath: PathLike, options?: TwoDirOptions): Promise<number> {
+    this._checkOpen();
+    const a = cstring(oldPath, 'oldPath');
+    const b = cstring(newPath, 'newPath');
+    const od = dirfdOf(options?.oldDirfd === undefined ? undefined : { dirfd: options.oldDirfd }, 'options.oldDirfd');
+    const nd = dirfdOf(options?.newDirfd === undefined ? undefined : { dirfd: options.newDirfd }, 'options.newDirfd');
+    const flags = options?.flags === undefined ? 0 : validateUint32(options.flags, 'options.flags');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, OPS.renameat.op, 0, od, internalAddress(a), nd, internalAddress(b));
+    w[i + 7] = flags;
+    return this._op(i, [a, b], OPS.renameat, options, pathString(oldPath), undefined, pathString(newPath));
+  }
+
+  /** unlinkat(2); `flags: AT_REMOVEDIR` removes a directory. */
+  unlinkat(path: PathLike, options?: AtOptions): Promise<number> {
+    this._checkOpen();
+    const p = cstring(path, 'path');
+    const dirfd = dirfdOf(options);
+    const flags = options?.flags === undefined ? 0 : validateUint32(options.flags, 'options.flags');
+    if (flags & ~AT_REMOVEDIR) throw invalidArgValue('options.flags', flags, 'may only contain AT_REMOVEDIR');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, OPS.unlinkat.op, 0, dirfd, internalAddress(p), 0, 0);
+    w[i + 7] = flags;
+    return this._op(i, p, OPS.unlinkat, options, pathString(path));
+  }
+
+  /** mkdirat(2). */
+  mkdirat(path: PathLike, mode = 0o777, options?: AtOptions): Promise<number> {
+    this._checkOpen();
+    const p = cstring(path, 'path');
+    validateInteger(mode, 'mode', 0, 0o7777);
+    const dirfd = dirfdOf(options);
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    prep(this._w, i, OPS.mkdirat.op, 0, dirfd, internalAddress(p), mode, 0);
+    return this._op(i, p, OPS.mkdirat, options, pathString(path));
+  }
+
+  /** symlinkat(2): creates `linkPath` pointing at `target`. */
+  symlinkat(target: PathLike, linkPath: PathLike, options?: AtOptions): Promise<number> {
+    this._checkOpen();
+    const t = cstring(target, 'target');
+    const l = cstring(linkPath, 'linkPath');
+    const dirfd = dirfdOf(options);
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    prep(this._w, i, OPS.symlinkat.op, 0, dirfd, internalAddress(t), 0, internalAddress(l));
+    return this._op(i, [t, l], OPS.symlinkat, options, pathString(target), undefined, pathString(linkPath));
+  }
+
+  /** linkat(2): `flags: AT_SYMLINK_FOLLOW` follows a symlink source. */
+  linkat(oldPath: PathLike, newPath: PathLike, options?: TwoDirOptions): Promise<number> {
+    this._checkOpen();
+    const a = cstring(oldPath, 'oldPath');
+    const b = cstring(newPath, 'newPath');
+    const od = dirfdOf(options?.oldDirfd === undefined ? undefined : { dirfd: options.oldDirfd }, 'options.oldDirfd');
+    const nd = dirfdOf(options?.newDirfd === undefined ? undefined : { dirfd: options.newDirfd }, 'options.newDirfd');
+    const flags = options?.flags === undefined ? 0 : validateUint32(options.flags, 'options.flags');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, OPS.linkat.op, 0, od, internalAddress(a), nd, internalAddress(b));
+    w[i + 7] = flags;
+    return this._op(i, [a, b], OPS.linkat, options, pathString(oldPath), undefined, pathString(newPath));
+  }
+
+  /**
+   * splice(2) between `fdIn` and `fdOut`, one of which must be a pipe.
+   * Offsets of -1 (or null) mean the current position (required for pipes).
+   */
+  splice(fdIn: FileRef, offIn: number | bigint | null, fdOut: FileRef, offOut: number | bigint | null,
+    nbytes: number, flags = 0, options?: OpOptions): Promise<number> {
+    this._checkOpen();
+    const inFd = this._file(fdIn, OPS.splice, 'fdIn');
+    const inFixed = this._ff !== 0;
+    const outFd = this._file(fdOut, OPS.splice, 'fdOut');
+    const outFlags = this._ff;
+    const oi = offIn === null || offIn === -1 ? -1 : validatePosition(offIn, 'offIn');
+    const oo = offOut === null || offOut === -1 ? -1 : validatePosition(offOut, 'offOut');
+    validateUint32(nbytes, 'nbytes');
+    validateUint32(flags, 'flags');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, OPS.splice.op, outFlags, outFd, 0, nbytes, oo);
+    put64(w, i + 4, oi); // splice_off_in shares the addr field
+    w[i + 7] = (flags | (inFixed ? SPLICE_F_FD_IN_FIXED : 0)) >>> 0;
+    w[i + 11] = inFd;
+    return this._op(i, undefined, OPS.splice, options);
+  }
+
+  /** tee(2) between two pipes. */
+  tee(fdIn: FileRef, fdOut: FileRef, nbytes: number, flags = 0, options?: OpOptions): Promise<number> {
+    this._checkOpen();
+    const inFd = this._file(fdIn, OPS.tee, 'fdIn');
+    const inFixed = this._ff !== 0;
+    const outFd = this._file(fdOut, OPS.tee, 'fdOut');
+    const outFlags = this._ff;
+    validateUint32(nbytes, 'nbytes');
+    validateUint32(flags, 'flags');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, OPS.tee.op, outFlags, outFd, 0, nbytes, 0);
+    w[i + 7] = (flags | (inFixed ? SPLICE_F_FD_IN_FIXED : 0)) >>> 0;
+    w[i + 11] = inFd;
+    return this._op(i, undefined, OPS.tee, options);
+  }
+
+  /**
+   * Waits until the file is ready for `events` (POLLIN, POLLOUT, ... bits)
+   * and resolves with the ready mask. Remove it early with pollRemove().
+   */
+  pollAdd(file: FileRef, events: number, options?: OpOptions): Promise<number> {
+    this._checkOpen();
+    const fd = this._file(file, OPS.pollAdd);
+    const ff = this._ff;
+    validateUint32(events, 'events');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, OPS.pollAdd.op, ff, fd, 0, 0, 0);
+    w[i + 7] = events; // poll32_events, little-endian
+    const p = this._op(i, undefined, OPS.pollAdd, options);
+    this._named.set(p, this._tokenAt(i));
+    return p;
+  }
+
+  /**
+   * Removes a poll started by pollAdd(); the poll's promise rejects with
+   * ECANCELED. Resolves with 0, or rejects ENOENT if it already completed.
+   */
+  pollRemove(poll: Promise<number>, options?: OpOptions): Promise<number> {
+    this._checkOpen();
+    const token = this._named.get(poll);
+    if (token === undefined) throw invalidArgValue('poll', poll, 'must be a promise returned by pollAdd() on this ring');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, OPS.pollRemove.op, 0, -1, 0, 0, 0);
+    w[i + 4] = token[0];
+    w[i + 5] = token[1];
+    return this._op(i, undefined, OPS.pollRemove, options);
+  }
+
+  /** @internal Requests that other requests can name later (poll, timeout), by their promise. */
+  readonly _named = new WeakMap<Promise<unknown>, [number, number]>();
+
+  /** @internal The user_data words of the SQE at `i`. */
+  _tokenAt(i: number): [number, number] {
+    const w = this._w;
+    return [w[i + 8]!, w[i + 9]!];
+  }
+}
