@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -54,6 +55,7 @@ typedef struct ring {
   napi_async_context async_ctx;
   napi_async_cleanup_hook_handle cleanup;
   int poll_fd;
+  int event_fd;        // eventfd polled instead of the ring fd (DEFER_TASKRUN), or -1
   int referenced;
   int closed;
   int finalized;
@@ -164,6 +166,8 @@ static void release_ring(napi_env env, ring_t *r, int from_js) {
   unmap_all(r);
   if (r->fd >= 0) close(r->fd);
   r->fd = -1;
+  if (r->event_fd >= 0) close(r->event_fd);
+  r->event_fd = -1;
 }
 
 // A worker that exits tears its rings down here. The hook is asynchronous
@@ -189,6 +193,8 @@ static void env_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
   unmap_all(r);
   if (r->fd >= 0) close(r->fd);
   r->fd = -1;
+  if (r->event_fd >= 0) close(r->event_fd);
+  r->event_fd = -1;
   if (p) {
     uv_poll_stop(p);
     p->data = r;
@@ -263,6 +269,7 @@ static napi_value js_setup(napi_env env, napi_callback_info info) {
   r->env = env;
   r->fd = fd;
   r->poll_fd = -1;
+  r->event_fd = -1;
   size_t cqe_size = sizeof(struct io_uring_cqe) * ((p.flags & IORING_SETUP_CQE32) ? 2 : 1);
   size_t sqe_size = sizeof(struct io_uring_sqe) * ((p.flags & IORING_SETUP_SQE128) ? 2 : 1);
   size_t sq_size = p.sq_off.array + p.sq_entries * sizeof(uint32_t);
@@ -427,6 +434,7 @@ static napi_value js_poll_start(napi_env env, napi_callback_info info) {
   if (rc < 0) { uv_close((uv_handle_t *)p, poll_closed); return make_int(env, rc); }
   r->poll = p;
   r->poll_fd = (int)fd;
+  if ((int)fd != r->fd) r->event_fd = (int)fd;  // the ring owns it from now on
   r->referenced = 1;
   return make_int(env, 0);
 }
@@ -567,6 +575,23 @@ static napi_value js_close_fd(napi_env env, napi_callback_info info) {
   return make_int(env, close((int)fd) < 0 ? -errno : 0);
 }
 
+// eventfd() -> a non-blocking, close-on-exec eventfd, or -errno.
+static napi_value js_eventfd(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  return make_int(env, fd < 0 ? -errno : fd);
+}
+
+// drainEventfd(fd) -> the counter value read (0 if none), or -errno.
+static napi_value js_drain_eventfd(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  INT_ARG(0, fd);
+  uint64_t v = 0;
+  ssize_t n = read((int)fd, &v, sizeof v);
+  if (n < 0) return make_int(env, errno == EAGAIN ? 0 : -errno);
+  return make_int(env, (int64_t)v);
+}
+
 // ids() -> [uid, euid, gid, egid]; read at every submission batch to refuse
 // work after the process changed credentials.
 static napi_value js_ids(napi_env env, napi_callback_info info) {
@@ -595,6 +620,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"socketpair", NULL, js_socketpair, NULL, NULL, NULL, napi_default, NULL},
       {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_default, NULL},
       {"closeFd", NULL, js_close_fd, NULL, NULL, NULL, napi_default, NULL},
+      {"eventfd", NULL, js_eventfd, NULL, NULL, NULL, napi_default, NULL},
+      {"drainEventfd", NULL, js_drain_eventfd, NULL, NULL, NULL, napi_default, NULL},
       {"ids", NULL, js_ids, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

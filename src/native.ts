@@ -20,6 +20,8 @@ export interface NativeBinding {
   pipe(): [number, number] | number;
   closeFd(fd: number): number;
   ids(): [number, number, number, number];
+  eventfd(): number;
+  drainEventfd(fd: number): number;
 }
 
 export interface NativeRing {

@@ -3,7 +3,7 @@
 import {
   CQE_F_MORE, ENTER_GETEVENTS, ENTER_SQ_WAKEUP, Feature, FeatureName,
   Op, SQ_CQ_OVERFLOW, SQ_NEED_WAKEUP, SQ_TASKRUN, Setup, ASYNC_CANCEL_ANY,
-  ASYNC_CANCEL_ALL, ASYNC_CANCEL_USERDATA,
+  ASYNC_CANCEL_ALL, ASYNC_CANCEL_USERDATA, Register,
 } from './constants';
 import { native, checkEnabled, classifySetupError, NativeBinding } from './native';
 import { SubmissionQueue, prep } from './sq';
@@ -146,6 +146,8 @@ export class RingCore {
   /** @internal */ readonly _defer: boolean;
   /** @internal SQE array the next prep writes into (the ring, or the staging area). */
   _w: Uint32Array;
+  /** @internal eventfd watched instead of the ring fd (DEFER_TASKRUN), or -1. */
+  _eventfd = -1;
   /** @internal */ _tagHandler: ((tag: number) => void) | undefined = undefined;
   private readonly stats_: RingStats = { enters: 0, submitted: 0, completed: 0, stale: 0, overflowFlushes: 0, staged: 0 };
   private state: 0 | 1 | 2 = 0; // open, closing, closed
@@ -199,10 +201,27 @@ export class RingCore {
     this._w = this._sq.sqes;
     this.creds = currentCredentials();
     this.credEpoch = credentialsEpoch();
+    // Under DEFER_TASKRUN, completion work waits until this thread enters
+    // the kernel, and queuing it does not make the ring fd readable: only
+    // posted CQEs do. The kernel does signal a registered eventfd when it
+    // queues such work, so that eventfd is what the event loop watches.
+    let watch = r.fd;
+    if (this._defer) {
+      const efd = n.eventfd();
+      const reg = efd < 0 ? efd : n.register(r.fd, Register.REGISTER_EVENTFD, new Int32Array([efd]), 1);
+      if (reg < 0) {
+        if (efd >= 0) n.closeFd(efd);
+        n.close(r.handle);
+        throw systemError(reg, 'io_uring_register');
+      }
+      watch = efd;
+      this._eventfd = efd;
+    }
     // The ring object holds the callback: the addon keeps only a weak
     // reference to it while the ring is idle (see pollRef in the addon).
-    const rc = n.pollStart(r.handle, r.fd, this.readableCb);
+    const rc = n.pollStart(r.handle, watch, this.readableCb);
     if (rc < 0) {
+      if (watch !== r.fd) n.closeFd(watch);
       n.close(r.handle);
       throw systemError(rc, 'uv_poll_start');
     }
@@ -414,6 +433,7 @@ export class RingCore {
   private onReadable(): void {
     this.microFlushes = 0;
     if (this.state === 2) return;
+    if (this._eventfd >= 0) this._n.drainEventfd(this._eventfd);
     if (this._defer || (this._sq.flags() & (SQ_TASKRUN | SQ_CQ_OVERFLOW)) !== 0) {
       this.stats_.enters++;
       this._n.enter(this.fd, 0, 0, ENTER_GETEVENTS);

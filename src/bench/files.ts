@@ -1,0 +1,40 @@
+// Test data for the benchmarks: generated once per machine in the temp
+// directory and reused, so a run measures reads from the page cache.
+import { openSync, writeSync, closeSync, statSync, mkdirSync, renameSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+export function benchDir(): string {
+  const d = process.env.URING_BENCH_DIR ?? join(tmpdir(), 'uring-bench');
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
+/** A file of `size` bytes of non-zero data (holes would skip the page cache). */
+export function dataFile(size: number, name = `data-${size}.bin`): string {
+  const path = join(benchDir(), name);
+  try {
+    if (statSync(path).size === size) {
+      warm(path, size);
+      return path;
+    }
+  } catch { /* create it */ }
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  const chunk = Buffer.alloc(1 << 20);
+  for (let i = 0; i < chunk.length; i += 4) chunk.writeUInt32LE((i * 2654435761) >>> 0, i);
+  for (let off = 0; off < size; off += chunk.length) {
+    writeSync(fd, chunk, 0, Math.min(chunk.length, size - off), off);
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  return path;
+}
+
+/** Reads the file once so that it is in the page cache. */
+function warm(path: string, size: number): void {
+  const fd = openSync(path, 'r');
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  for (let off = 0; off < size; off += chunk.length) readSync(fd, chunk, 0, chunk.length, off);
+  closeSync(fd);
+}

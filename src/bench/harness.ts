@@ -1,0 +1,164 @@
+// Measuring code shared by `npm run bench` and `uring bench`. Variants of a
+// workload run in interleaved rounds (A B C A B C ...) so that the machine's
+// drift and noise fall on all of them alike; the report gives per-variant
+// medians and each variant's ratio to the baseline measured in the same run.
+
+export interface RoundResult {
+  ops: number;
+  /** Seconds of wall time. */
+  seconds: number;
+  /** Bytes moved, for throughput workloads. */
+  bytes?: number;
+  /** CPU seconds (user + system) this process spent. */
+  cpuSeconds?: number;
+  /** Per-operation latencies in nanoseconds, when sampled. */
+  latenciesNs?: Float64Array;
+}
+
+export interface Variant {
+  name: string;
+  /** Runs the workload for about `ms` milliseconds. */
+  run(ms: number): Promise<RoundResult>;
+  /** Called once after all rounds. */
+  teardown?(): Promise<void> | void;
+}
+
+export interface Workload {
+  name: string;
+  /** What one op is, for the table ("4 KiB read"). */
+  unit: string;
+  /** The variant the others are compared with. */
+  baseline: string;
+  variants: Variant[];
+  teardown?(): Promise<void> | void;
+}
+
+export interface BenchOptions {
+  rounds: number;
+  roundMs: number;
+  json: boolean;
+  /** Called after each measured round (progress bars). */
+  onRound?: (round: number, variant: string) => void;
+}
+
+export interface VariantSummary {
+  workload: string;
+  variant: string;
+  ops_per_sec: number;
+  mb_per_sec?: number;
+  gb_per_sec?: number;
+  ratio_vs_baseline: number;
+  baseline: string;
+  rounds: number;
+  /** ops/s of each round, in order. */
+  samples: number[];
+  cpu_us_per_op?: number;
+  p50_us?: number;
+  p99_us?: number;
+  p999_us?: number;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** Runs every variant `rounds` times, interleaved, after one warm-up round each. */
+export async function runWorkload(w: Workload, o: BenchOptions): Promise<VariantSummary[]> {
+  const samples = new Map<string, number[]>();
+  const bytes = new Map<string, number[]>();
+  const cpu = new Map<string, number[]>();
+  const lat = new Map<string, Float64Array[]>();
+  for (const v of w.variants) {
+    samples.set(v.name, []);
+    bytes.set(v.name, []);
+    cpu.set(v.name, []);
+    lat.set(v.name, []);
+    await v.run(Math.min(300, o.roundMs)); // warm-up: JIT, page cache, ring setup
+  }
+  for (let r = 0; r < o.rounds; r++) {
+    for (const v of w.variants) {
+      const c0 = process.cpuUsage();
+      const res = await v.run(o.roundMs);
+      const c1 = process.cpuUsage(c0);
+      samples.get(v.name)!.push(res.ops / res.seconds);
+      if (res.bytes !== undefined) bytes.get(v.name)!.push(res.bytes / res.seconds);
+      cpu.get(v.name)!.push(((c1.user + c1.system) / 1e6) / Math.max(1, res.ops));
+      if (res.latenciesNs) lat.get(v.name)!.push(res.latenciesNs);
+      o.onRound?.(r, v.name);
+    }
+  }
+  for (const v of w.variants) await v.teardown?.();
+  await w.teardown?.();
+  const base = median(samples.get(w.baseline) ?? [1]);
+  return w.variants.map((v) => {
+    const s = samples.get(v.name)!;
+    const ops = median(s);
+    const out: VariantSummary = {
+      workload: w.name,
+      variant: v.name,
+      ops_per_sec: Math.round(ops),
+      ratio_vs_baseline: Number((ops / base).toFixed(3)),
+      baseline: w.baseline,
+      rounds: s.length,
+      samples: s.map((x) => Math.round(x)),
+      cpu_us_per_op: Number((median(cpu.get(v.name)!) * 1e6).toFixed(3)),
+    };
+    const b = bytes.get(v.name)!;
+    if (b.length) {
+      out.mb_per_sec = Number((median(b) / 1e6).toFixed(1));
+      out.gb_per_sec = Number((median(b) / 1e9).toFixed(3));
+    }
+    const l = lat.get(v.name)!;
+    if (l.length) {
+      const all = new Float64Array(l.reduce((n, a) => n + a.length, 0));
+      let at = 0;
+      for (const a of l) { all.set(a, at); at += a.length; }
+      all.sort();
+      out.p50_us = Number((quantile(all, 0.5) / 1e3).toFixed(2));
+      out.p99_us = Number((quantile(all, 0.99) / 1e3).toFixed(2));
+      out.p999_us = Number((quantile(all, 0.999) / 1e3).toFixed(2));
+    }
+    return out;
+  });
+}
+
+/** A plain-text table of summaries, with ratios against the baseline. */
+export function formatTable(rows: VariantSummary[], unit: string): string {
+  if (rows.length === 0) return '';
+  const head = ['variant', 'ops/s (median)', 'vs ' + rows[0]!.baseline, 'MB/s', 'CPU us/op', 'p50 us', 'p99 us', 'p99.9 us'];
+  const body = rows.map((r) => [
+    r.variant,
+    r.ops_per_sec.toLocaleString('en-US'),
+    `${r.ratio_vs_baseline.toFixed(2)}x`,
+    r.mb_per_sec === undefined ? '' : r.mb_per_sec.toFixed(0),
+    r.cpu_us_per_op === undefined ? '' : r.cpu_us_per_op.toFixed(2),
+    r.p50_us === undefined ? '' : r.p50_us.toFixed(1),
+    r.p99_us === undefined ? '' : r.p99_us.toFixed(1),
+    r.p999_us === undefined ? '' : r.p999_us.toFixed(1),
+  ]);
+  const keep = head.map((_, c) => c < 4 || body.some((row) => row[c] !== ''));
+  const cols = head.map((h, c) => Math.max(h.length, ...body.map((row) => row[c]!.length)));
+  const line = (cells: string[]): string => cells
+    .map((x, c) => (c === 0 ? x.padEnd(cols[c]!) : x.padStart(cols[c]!)))
+    .filter((_, c) => keep[c]).join('  ');
+  const out = [`${rows[0]!.workload} (${unit}, ${rows[0]!.rounds} interleaved rounds)`, line(head), ...body.map(line)];
+  return out.join('\n');
+}
+
+/** A tiny fast PRNG so that random offsets cost the same in every variant. */
+export function xorshift(seed: number): () => number {
+  let x = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    return x;
+  };
+}

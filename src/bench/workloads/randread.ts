@@ -1,0 +1,104 @@
+// randread: 4 KiB random reads from a 1 GiB file in the page cache, 32 in
+// flight, one thread.
+import { openSync, closeSync, readSync } from 'node:fs';
+import { open as openPromise } from 'node:fs/promises';
+import { Ring } from '../../ring';
+import { dataFile, } from '../files';
+import { Variant, Workload, xorshift, RoundResult } from '../harness';
+
+export interface RandreadConfig {
+  size: number;
+  bs: number;
+  iodepth: number;
+  file?: string;
+}
+
+export const RANDREAD_DEFAULTS: RandreadConfig = { size: 1 << 30, bs: 4096, iodepth: 32 };
+
+/** Runs `depth` concurrent loops of `op` until the deadline; counts completed ops. */
+export async function concurrentLoop(depth: number, ms: number,
+  op: (worker: number, pos: number) => Promise<unknown>, blocks: number, bs: number): Promise<RoundResult> {
+  const rand = xorshift(0x12345 + depth);
+  let ops = 0;
+  let stop = false;
+  const start = performance.now();
+  const deadline = start + ms;
+  const worker = async (k: number): Promise<void> => {
+    while (!stop) {
+      await op(k, (rand() % blocks) * bs);
+      if ((++ops & 255) === 0 && performance.now() > deadline) stop = true;
+    }
+  };
+  const ws: Promise<void>[] = [];
+  for (let k = 0; k < depth; k++) ws.push(worker(k));
+  await Promise.all(ws);
+  const seconds = (performance.now() - start) / 1000;
+  return { ops, seconds, bytes: ops * bs };
+}
+
+export function uringVariant(name: string, path: string, c: RandreadConfig,
+  make: () => { ring: Ring; read: (k: number, pos: number) => Promise<number>; close(): Promise<void> | void }): Variant {
+  let state: ReturnType<typeof make> | undefined;
+  return {
+    name,
+    async run(ms) {
+      state ??= make();
+      return concurrentLoop(c.iodepth, ms, state.read, Math.floor(c.size / c.bs), c.bs);
+    },
+    async teardown() {
+      await state?.close();
+      state = undefined;
+      void path;
+    },
+  };
+}
+
+export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = 'randread'): Workload {
+  const path = c.file ?? dataFile(c.size);
+  const blocks = Math.floor(c.size / c.bs);
+  const variants: Variant[] = [];
+
+  variants.push(uringVariant('uring', path, c, () => {
+    const ring = new Ring({ entries: Math.max(64, c.iodepth * 2) });
+    const fd = openSync(path, 'r');
+    const bufs = Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs));
+    return {
+      ring,
+      read: (k, pos) => ring.read(fd, bufs[k]!, pos),
+      async close() { await ring.close(); closeSync(fd); },
+    };
+  }));
+
+  let fh: Awaited<ReturnType<typeof openPromise>> | undefined;
+  variants.push({
+    name: 'node-filehandle',
+    async run(ms) {
+      fh ??= await openPromise(path, 'r');
+      const h = fh;
+      const bufs = Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs));
+      return concurrentLoop(c.iodepth, ms, (k, pos) => h.read(bufs[k]!, 0, c.bs, pos), blocks, c.bs);
+    },
+    async teardown() { await fh?.close(); fh = undefined; },
+  });
+
+  let sfd = -1;
+  variants.push({
+    name: 'node-readsync',
+    async run(ms) {
+      if (sfd < 0) sfd = openSync(path, 'r');
+      const buf = Buffer.alloc(c.bs);
+      const rand = xorshift(99);
+      let ops = 0;
+      const start = performance.now();
+      const deadline = start + ms;
+      for (;;) {
+        readSync(sfd, buf, 0, c.bs, (rand() % blocks) * c.bs);
+        if ((++ops & 255) === 0 && performance.now() > deadline) break;
+      }
+      return { ops, seconds: (performance.now() - start) / 1000, bytes: ops * c.bs };
+    },
+    teardown() { if (sfd >= 0) closeSync(sfd); sfd = -1; },
+  });
+
+  return { name, unit: `${c.bs} B random read, ${c.iodepth} in flight`, baseline: 'node-filehandle', variants };
+}
