@@ -7,6 +7,31 @@
 /** High-word bit reserved for user_data values the library gives to resource tags. */
 export const TAG_BIT = 0x80000000;
 
+/**
+ * A failed request, delivered as a value rather than a rejection so that the
+ * Error is built inside `settle()`, after the caller's await resumes: V8 then
+ * records the caller's async stack in it, which an Error built while reaping
+ * completions could not show.
+ */
+export class Failure {
+  constructor(
+    readonly res: number,
+    readonly build: (res: number) => unknown,
+  ) {}
+}
+
+/** Unwraps a request's value, turning a Failure into the thrown error. */
+export async function settle<T>(p: Promise<T | Failure>): Promise<T> {
+  const v = await p;
+  if (v instanceof Failure) {
+    const err = v.build(v.res);
+    // Start the stack at the caller's await; the library's frames say nothing.
+    if (err instanceof Error) Error.captureStackTrace(err, settle);
+    throw err;
+  }
+  return v;
+}
+
 export type CqeHandler = (res: number, flags: number) => void;
 
 export class Request {

@@ -8,7 +8,7 @@ import {
 import { native, checkEnabled, classifySetupError, NativeBinding } from './native';
 import { SubmissionQueue, prep } from './sq';
 import { CompletionQueue } from './cq';
-import { Request, RequestTable, CqeHandler, TAG_BIT } from './requests';
+import { Request, RequestTable, CqeHandler, TAG_BIT, Failure, settle } from './requests';
 import {
   UringError, invalidArgType, outOfRange, ringClosed, systemError, unsupportedOp,
 } from './errors';
@@ -326,7 +326,7 @@ export class RingCore {
     r.hold = hold;
     r.syscall = syscall;
     if (!this.referenced) this.ref();
-    return new Promise(r.executor);
+    return settle(new Promise(r.executor));
   }
 
   /** @internal Like _track, but returns the record (for options, maps and paths). */
@@ -501,7 +501,6 @@ export class RingCore {
       return;
     }
     const resolve = r.resolve!;
-    const reject = r.reject!;
     if (r.settled) {
       table.release(r);
       return;
@@ -512,10 +511,12 @@ export class RingCore {
       table.release(r);
       resolve(value);
     } else {
-      const err = r.fail !== undefined ? r.fail(res)
-        : systemError(res, r.syscall, { path: r.path, dest: r.dest });
+      const fail = r.fail;
+      const syscall = r.syscall;
+      const path = r.path;
+      const dest = r.dest;
       table.release(r);
-      reject(err);
+      resolve(new Failure(res, fail ?? ((e: number) => systemError(e, syscall, { path, dest }))));
     }
   }
 

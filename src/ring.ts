@@ -545,3 +545,32 @@ export class Ring extends RingCore {
     return [w[i + 8]!, w[i + 9]!];
   }
 }
+
+/**
+ * Promise-returning methods reject, never throw: a bad argument becomes a
+ * rejected promise (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, ERR_RING_CLOSED),
+ * as in node:fs/promises. Validation still runs before any SQE is taken.
+ */
+export function rejectInsteadOfThrow(proto: object, names: readonly string[]): void {
+  const target = proto as Record<string, unknown>;
+  for (const name of names) {
+    const f = target[name];
+    if (typeof f !== 'function') throw new Error(`no method ${name}`);
+    const wrapped = function (this: unknown, a?: unknown, b?: unknown, c?: unknown, d?: unknown,
+      e?: unknown, g?: unknown, h?: unknown): unknown {
+      try {
+        return f.call(this, a, b, c, d, e, g, h);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+    Object.defineProperty(wrapped, 'name', { value: name });
+    Object.defineProperty(proto, name, { value: wrapped, writable: true, configurable: true, enumerable: false });
+  }
+}
+
+rejectInsteadOfThrow(Ring.prototype, [
+  'nop', 'read', 'write', 'readv', 'writev', 'fsync', 'fdatasync', 'syncFileRange', 'fallocate',
+  'fadvise', 'ftruncate', 'openat', 'openat2', 'closeFd', 'statx', 'fstat', 'renameat', 'unlinkat',
+  'mkdirat', 'symlinkat', 'linkat', 'splice', 'tee', 'pollAdd', 'pollRemove',
+]);
