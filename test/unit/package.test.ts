@@ -1,0 +1,41 @@
+// The package as users import it: CommonJS, ESM, types, and hidden internals.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..', '..');
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 20000 });
+}
+
+describe('package', () => {
+  it('can be required from CommonJS by its name', () => {
+    const r = run(['-e', "const u = require('uring'); console.log(typeof u.Ring, typeof u.UringSystemError, typeof u.constants.Op.READ)"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'function function number');
+  });
+
+  it('can be imported from ESM with named exports', () => {
+    const r = run(['--input-type=module', '-e', "import { Ring, FixedFile, constants } from 'uring'; const ring = new Ring({ entries: 2 }); console.log(typeof FixedFile, await ring.nop(), constants.Op.NOP); await ring.close();"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'function 0 0');
+  });
+
+  it('hides internal modules behind the exports map', () => {
+    const r = run(['-e', "try { require('uring/dist/src/ring-core.js'); console.log('exposed') } catch (e) { console.log(e.code) }"]);
+    assert.equal(r.stdout.trim(), 'ERR_PACKAGE_PATH_NOT_EXPORTED');
+  });
+
+  it('ships type declarations for every entry point it exports', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    for (const [entry, target] of Object.entries(pkg.exports as Record<string, { types?: string; default: string } | string>)) {
+      if (typeof target === 'string') continue;
+      const js = join(root, target.default);
+      if (!existsSync(js)) continue; // an entry point still being written
+      assert.ok(target.types && existsSync(join(root, target.types)), `types for ${entry}`);
+    }
+  });
+});
