@@ -288,7 +288,7 @@ export class RingCore {
       return sq.stage(0);
     }
     if (!sq.hasStaged()) {
-      if (sq.space() >= chain) {
+      if (sq.fits(chain)) {
         this._w = sq.sqes;
         this.scheduleFlush();
         return sq.take();
@@ -300,7 +300,7 @@ export class RingCore {
         // Without SQPOLL the kernel consumes the whole SQ in one enter, so
         // submitting now frees room at once.
         this.submitNow();
-        if (!sq.hasStaged() && sq.space() >= chain) {
+        if (!sq.hasStaged() && sq.fits(chain)) {
           this._w = sq.sqes;
           this.scheduleFlush();
           return sq.take();
@@ -391,13 +391,13 @@ export class RingCore {
     const n = sq.unconsumed();
     let submitted = 0;
     if (n > 0 || this._defer) {
-      sq.publish(this._sqpoll);
+      const fresh = sq.publish(this._sqpoll);
       if (this._sqpoll) {
         if (sq.flags() & SQ_NEED_WAKEUP) {
           this.stats_.enters++;
           this._n.enter(this.fd, 0, 0, ENTER_SQ_WAKEUP);
         }
-        submitted = n;
+        submitted = fresh;
       } else if (n > 0 || this._req.live > 0) {
         this.stats_.enters++;
         // Under DEFER_TASKRUN, GETEVENTS with min_complete 0 runs the ring's
@@ -410,6 +410,9 @@ export class RingCore {
           else setImmediate(this.flushCb);
         } else {
           submitted = ret;
+          // A partial submit leaves the rest in the ring; nothing else may
+          // come along to flush them, so schedule it.
+          if (ret < n) setImmediate(this.flushCb);
         }
       }
       this.stats_.submitted += submitted;

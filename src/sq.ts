@@ -33,6 +33,8 @@ export class SubmissionQueue {
     this.mask = this.ring[off[2]! >>> 2]!;
     this.entries = entries;
     this.tail = this.ring[this.tailIdx]!;
+    this.cachedHead = this.ring[this.headIdx]!;
+    this.published = this.tail;
     if (!noSqArray) {
       // The indirection array maps ring positions to SQE indexes. An identity
       // map written once lets every later submission skip it, as liburing does.
@@ -48,8 +50,19 @@ export class SubmissionQueue {
 
   /** Free SQE slots in the ring right now. */
   space(): number {
-    return this.entries - ((this.tail - this.head()) >>> 0);
+    this.cachedHead = this.head();
+    return this.entries - ((this.tail - this.cachedHead) >>> 0);
   }
+
+  /**
+   * Whether `n` SQEs fit. The kernel's head only moves forward, so a stale
+   * copy can only under-estimate the room; it is re-read only when it says no.
+   */
+  fits(n: number): boolean {
+    if (this.entries - ((this.tail - this.cachedHead) >>> 0) >= n) return true;
+    return this.space() >= n;
+  }
+  private cachedHead = 0;
 
   /** Entries written but not yet consumed by the kernel. */
   unconsumed(): number {
@@ -118,8 +131,13 @@ export class SubmissionQueue {
     return moved;
   }
 
-  /** Makes written SQEs visible to the kernel. */
-  publish(sqpoll: boolean): void {
+  /** Tail at the last publish(). */
+  published: number;
+
+  /** Makes written SQEs visible to the kernel; returns how many are new. */
+  publish(sqpoll: boolean): number {
+    const fresh = (this.tail - this.published) >>> 0;
+    this.published = this.tail;
     if (sqpoll) {
       // The kernel thread reads the tail concurrently: every SQE word written
       // above must be visible before the tail that covers it, and the flags
@@ -130,6 +148,7 @@ export class SubmissionQueue {
       // release store costs little and keeps the JIT from sinking SQE writes.
       storeRelease(this.ring, this.tailIdx, this.tail);
     }
+    return fresh;
   }
 
   /** IORING_SQ_* flags the kernel sets (NEED_WAKEUP, CQ_OVERFLOW, TASKRUN). */
