@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { Ring, constants as C } from '../../src/index';
+import { Ring, RingOptions, constants as C } from '../../src/index';
 import { native } from '../../src/native';
 import { openFdCount, tempDir } from '../helpers';
 
@@ -26,6 +26,27 @@ describe('Ring', () => {
       await ring.close();
     }
   });
+
+  for (const [name, options] of [
+    ['NO_SQARRAY', { noSqArray: true }], ['COOP_TASKRUN', { coopTaskrun: true }],
+    ['SUBMIT_ALL', { submitAll: true }], ['CLAMP', { clamp: true, entries: 32768, cqEntries: 2 ** 30 }],
+  ] as [string, RingOptions][]) {
+    it(`a ${name} ring runs requests, or setup fails with EINVAL on kernels without it`, async (t) => {
+      let ring: Ring;
+      try {
+        ring = new Ring({ entries: 8, ...options });
+      } catch (e) {
+        assert.equal((e as { code?: string }).code, 'EINVAL');
+        return t.skip(`kernel lacks IORING_SETUP_${name}`);
+      }
+      try {
+        const ps = Array.from({ length: 20 }, () => ring.nop());
+        assert.deepEqual(await Promise.all(ps), new Array(20).fill(0));
+      } finally {
+        await ring.close();
+      }
+    });
+  }
 
   it('probe() reports supported opcodes by name and number', async () => {
     const ring = new Ring({ entries: 2 });
