@@ -19,7 +19,7 @@ import {
 import { storeRelease16 } from './barrier';
 import { ownedMemory, memlockError, OwnedMemory } from './buffers';
 import { prep, put64 } from './sq';
-import { OPS } from './opcodes';
+import { OPS, OpSpec } from './opcodes';
 import { AbortError, UringError, systemError, unsupportedOp } from './errors';
 import { validateBoolean, validateInt32, validateInteger, validateObject, validatePosition } from './validators';
 import { abortedBeforeStart, optionSlots } from './submit-options';
@@ -185,42 +185,36 @@ export class BufferRing {
    * for a released buffer when none is free.
    */
   read(file: FileRef, position?: number | bigint | null, options?: OpOptions): Promise<ProvidedBuffer> {
-    const ring = this.ring;
-    ring._checkOpen();
-    this.checkOpen();
-    const fd = ring._file(file, OPS.read);
-    const ff = ring._ff;
+    this.ring._checkOpen();
+    const fd = this.ring._file(file, OPS.read);
     const pos = position === undefined || position === -1 ? -1 : validatePosition(position);
-    const slots = optionSlots(options);
-    const early = abortedBeforeStart(options);
-    if (early) return early;
-    return this.retrying(() => {
-      const i = ring._sqe(slots);
-      const w = ring._w;
-      prep(w, i, OPS.read.op, ff | IOSQE_BUFFER_SELECT, fd, 0, this.size, pos);
-      w[i + 10] = this.groupId;
-      return ring._op(i, this, OPS.read, options, undefined, this.leaseCb);
-    }, options);
+    return this.select(OPS.read, fd, this.size, pos, 0, options);
   }
 
   /** recv(2) into a buffer the kernel picks. Resolves with the data (empty at end of stream). */
   recv(socket: FileRef, options?: RecvOptions): Promise<ProvidedBuffer> {
-    const ring = this.ring;
-    ring._checkOpen();
-    this.checkOpen();
-    const fd = ring._file(socket, OPS.recv, 'socket');
-    const ff = ring._ff;
+    this.ring._checkOpen();
+    const fd = this.ring._file(socket, OPS.recv, 'socket');
     const flags = options?.flags === undefined ? 0 : validateInt32(options.flags, 'options.flags', 0);
+    return this.select(OPS.recv, fd, 0, 0, flags, options);
+  }
+
+  /** Submits `spec` with IOSQE_BUFFER_SELECT on this group, again after each ENOBUFS. */
+  private select(spec: OpSpec, fd: number, len: number, off: number | bigint, opFlags: number,
+    options: OpOptions | undefined): Promise<ProvidedBuffer> {
+    const ring = this.ring;
+    const ff = ring._ff;
+    this.checkOpen();
     const slots = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
     return this.retrying(() => {
       const i = ring._sqe(slots);
       const w = ring._w;
-      prep(w, i, OPS.recv.op, ff | IOSQE_BUFFER_SELECT, fd, 0, 0, 0);
-      w[i + 7] = flags;
-      w[i + 10] = this.groupId;
-      return ring._op(i, this, OPS.recv, options, undefined, this.leaseCb);
+      prep(w, i, spec.op, ff | IOSQE_BUFFER_SELECT, fd, 0, len, off);
+      w[i + 7] = opFlags;
+      w[i + 10] = this.groupId; // buf_group shares the buf_index field
+      return ring._op(i, this, spec, options, undefined, this.leaseCb);
     }, options);
   }
 

@@ -60,8 +60,8 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
   const blocks = Math.floor(c.size / c.bs);
   const variants: Variant[] = [];
 
-  variants.push(uringVariant('uring', path, c, () => {
-    const ring = new Ring({ entries: Math.max(64, c.iodepth * 2) });
+  const plain = (variant: string, sqpoll: boolean): Variant => uringVariant(variant, path, c, () => {
+    const ring = new Ring({ entries: Math.max(64, c.iodepth * 2), sqpoll: sqpoll && { idleMs: 1000 } });
     const fd = openSync(path, 'r');
     const bufs = Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs));
     return {
@@ -69,7 +69,8 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
       read: (k, pos) => ring.read(fd, bufs[k]!, pos),
       async close() { await ring.close(); closeSync(fd); },
     };
-  }));
+  });
+  variants.push(plain('uring', false));
 
   // Registered file and registered buffers. The file is registered with the
   // raw register call until the file-table API lands.
@@ -88,16 +89,7 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
     };
   }));
 
-  variants.push(uringVariant('uring-sqpoll', path, c, () => {
-    const ring = new Ring({ entries: Math.max(64, c.iodepth * 2), sqpoll: { idleMs: 1000 } });
-    const fd = openSync(path, 'r');
-    const bufs = Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs));
-    return {
-      ring,
-      read: (k, pos) => ring.read(fd, bufs[k]!, pos),
-      async close() { await ring.close(); closeSync(fd); },
-    };
-  }));
+  variants.push(plain('uring-sqpoll', true));
 
   let fh: Awaited<ReturnType<typeof openPromise>> | undefined;
   variants.push({
