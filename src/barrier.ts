@@ -26,3 +26,13 @@ export function storeRelease(view: Uint32Array, index: number, value: number): v
 export function storeFence(view: Uint32Array, index: number, value: number): void {
   Atomics.store(view, index, value);
 }
+
+/**
+ * Store-release of a 16-bit value: the tail of a provided-buffer ring. No
+ * syscall follows it (the kernel picks buffers whenever a request needs one,
+ * possibly on another CPU at this very moment), so the buffer entries written
+ * before must be visible before the tail that covers them.
+ */
+export function storeRelease16(view: Uint16Array, index: number, value: number): void {
+  Atomics.store(view, index, value);
+}

@@ -1,10 +1,14 @@
 export { Ring } from './ring';
 export type {
   OpOptions, RingOptions, PathLike, OpenOptions, Open2Options, StatxOptions, AtOptions, TwoDirOptions,
-  SyncOptions,
+  SyncOptions, FixedIoOptions, SendOptions,
 } from './ring';
 export type { RingFeatures, RingStats } from './ring-core';
 export { FixedFile } from './files';
+export { FixedBuffer, FixedBuffers, MAX_FIXED_BUFFERS, MAX_FIXED_BUFFER_SIZE } from './buffers';
+export type { RegisterBuffersOptions } from './buffers';
+export { BufferRing, ProvidedBuffer } from './buffer-ring';
+export type { BufferRingOptions, RecvOptions } from './buffer-ring';
 export type { FileRef } from './files';
 export { Probe } from './probe';
 export { Statx } from './statx';

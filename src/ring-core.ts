@@ -427,7 +427,11 @@ export class RingCore {
 
   /** A ring-level enter error: the unconsumed SQEs will never run; fail their requests. */
   private failUnsubmitted(ret: number): void {
-    const err = systemError(ret, 'io_uring_enter');
+    // A SINGLE_ISSUER ring answers EEXIST to any task but its creator (a
+    // forked child, another thread handed the fd).
+    const err = ret === -17 && (this.setupFlags & Setup.SINGLE_ISSUER) !== 0
+      ? new UringError('ERR_RING_WRONG_THREAD', 'EEXIST from io_uring_enter: this ring was set up with singleIssuer and only the thread (and process) that created it may submit to it')
+      : systemError(ret, 'io_uring_enter');
     queueMicrotask(() => this.destroy(err));
   }
 

@@ -2,7 +2,7 @@
 // call consumes no SQE and makes no syscall), writes one SQE through prep(),
 // and returns a promise of the kernel's result.
 import {
-  AT_FDCWD, FSYNC_DATASYNC, IOSQE_FIXED_FILE, O_RDONLY, STATX_BASIC_STATS,
+  RECVSEND_FIXED_BUF, CQE_F_MORE, CQE_F_NOTIF, AT_FDCWD, FSYNC_DATASYNC, IOSQE_FIXED_FILE, O_RDONLY, STATX_BASIC_STATS,
   STATX_BTIME, AT_EMPTY_PATH, SPLICE_F_FD_IN_FIXED, AT_REMOVEDIR,
 } from './constants';
 import { RingCore, OpOptions, RingOptions } from './ring-core';
@@ -14,8 +14,9 @@ import { abortedBeforeStart, applyOptions, optionSlots } from './submit-options'
 import {
   validateFd, validateInt32, validateInteger, validatePosition, validateU64, validateUint32,
 } from './validators';
-import { invalidArgType, invalidArgValue } from './errors';
+import { invalidArgType, invalidArgValue, systemError } from './errors';
 import { Statx, STATX_SIZE } from './statx';
+import { FixedBuffer, FixedBuffers } from './buffers';
 
 export type { OpOptions, RingOptions };
 
@@ -54,6 +55,29 @@ export interface TwoDirOptions extends OpOptions {
 export interface SyncOptions extends OpOptions {
   /** Flush data only, like fdatasync(2). */
   datasync?: boolean;
+}
+
+/** Options of readFixed(), writeFixed() and sendFixed(): a sub-range of the registered buffer. */
+export interface FixedIoOptions extends OpOptions {
+  /** First byte of the buffer to use. Default 0. */
+  offset?: number;
+  /** Bytes to transfer. Default: from `offset` to the end of the buffer. */
+  length?: number;
+}
+
+/** Options of sendFixed(). */
+export interface SendOptions extends FixedIoOptions {
+  /** MSG_* flags of send(2). MSG_NOSIGNAL is always added. */
+  flags?: number;
+}
+
+const MSG_NOSIGNAL = 0x4000;
+
+function fixedRange(buf: FixedBuffer, options: FixedIoOptions | undefined): [number, number] {
+  const off = options?.offset === undefined ? 0 : validateInteger(options.offset, 'options.offset', 0, buf.byteLength);
+  const len = options?.length === undefined ? buf.byteLength - off
+    : validateInteger(options.length, 'options.length', 0, buf.byteLength - off);
+  return [off, len];
 }
 
 function dirfdOf(options: { dirfd?: number } | undefined, name = 'options.dirfd'): number {
@@ -101,6 +125,106 @@ export class Ring extends RingCore {
   }
   /** @internal IOSQE_FIXED_FILE when the last _file() was a registered file. */
   _ff = 0;
+
+  private buffers_: FixedBuffers | undefined;
+  /** The ring's registered buffer table and the pool of its buffers (created on first use). */
+  get buffers(): FixedBuffers {
+    return this.buffers_ ??= new FixedBuffers(this);
+  }
+
+  /**
+   * Reads into a registered buffer (IORING_OP_READ_FIXED) at `position`
+   * (-1, null or omitted: the current position); `options.offset` and
+   * `options.length` select part of the buffer. Resolves with bytes read.
+   * Only buffers from `ring.buffers` are accepted.
+   */
+  readFixed(file: FileRef, buffer: FixedBuffer, position?: number | bigint | null, options?: FixedIoOptions): Promise<number> {
+    return this.rwFixed(OPS.readFixed, file, buffer, position, options);
+  }
+
+  /** Writes from a registered buffer (IORING_OP_WRITE_FIXED); see readFixed(). Resolves with bytes written. */
+  writeFixed(file: FileRef, buffer: FixedBuffer, position?: number | bigint | null, options?: FixedIoOptions): Promise<number> {
+    return this.rwFixed(OPS.writeFixed, file, buffer, position, options);
+  }
+
+  private rwFixed(spec: OpSpec, file: FileRef, buffer: FixedBuffer, position: number | bigint | null | undefined,
+    options: FixedIoOptions | undefined): Promise<number> {
+    this._checkOpen();
+    const fd = this._file(file, spec);
+    const flags = this._ff;
+    const b = this.buffers._use(buffer, this, 'buffer');
+    const [off, len] = fixedRange(b, options);
+    const pos = position === undefined || position === -1 ? -1 : validatePosition(position);
+    const n = options === undefined ? 1 : optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(n);
+    const w = this._w;
+    prep(w, i, spec.op, flags, fd, b._addr + off, len, pos);
+    w[i + 10] = b.index;
+    return this.trackFixed(b, this._op(i, b, spec, options));
+  }
+
+  /** Counts a request on a registered buffer so that release() waits for it. */
+  private trackFixed<T>(b: FixedBuffer, p: Promise<T>): Promise<T> {
+    b._inflight++;
+    const done = (): void => {
+      if (--b._inflight === 0 && b._releasing) b.release();
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  /**
+   * send(2) from a registered buffer: IORING_OP_SEND_ZC with
+   * IORING_RECVSEND_FIXED_BUF, the form of send the kernel accepts a
+   * registered buffer on (Linux 6.0+; TCP and UDP sockets). The kernel sends
+   * from the pages without copying them, so the promise resolves (with the
+   * bytes sent) only once the kernel's notification says it no longer reads
+   * the buffer: the buffer may be reused as soon as it resolves.
+   * `options.offset`/`length` select a sub-range. An AbortSignal cancels the
+   * send; a timeout is not supported here.
+   */
+  sendFixed(socket: FileRef, buffer: FixedBuffer, options?: SendOptions): Promise<number> {
+    this._checkOpen();
+    const fd = this._file(socket, OPS.sendZc, 'socket');
+    const ff = this._ff;
+    const b = this.buffers._use(buffer, this, 'buffer');
+    const [off, len] = fixedRange(b, options);
+    const msg = options?.flags === undefined ? 0 : validateInt32(options.flags, 'options.flags', 0);
+    if (optionSlots(options) !== 1) throw invalidArgValue('options.timeout', options!.timeout, 'is not supported by sendFixed()');
+    this._need(OPS.sendZc.op, 'SEND_ZC');
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = this._sqe(1);
+    const w = this._w;
+    prep(w, i, OPS.sendZc.op, ff, fd, b._addr + off, len, 0);
+    w[i] |= RECVSEND_FIXED_BUF << 16; // ioprio carries the send flags
+    w[i + 7] = (msg | MSG_NOSIGNAL) >>> 0;
+    w[i + 10] = b.index;
+    let sent = 0;
+    let failure: Error | undefined;
+    let settle!: (err: Error | undefined) => void;
+    const p = new Promise<number>((resolve, reject) => {
+      settle = (err) => (err === undefined ? resolve(sent) : reject(err));
+    });
+    // Two CQEs: the result (with CQE_F_MORE when a notification follows),
+    // then the notification (CQE_F_NOTIF) once the pages are released.
+    const req = this._trackHandler(i, b, OPS.sendZc.name, (res, flags) => {
+      if ((flags & CQE_F_NOTIF) === 0) {
+        if (res < 0) failure = systemError(res, OPS.sendZc.name);
+        else sent = res;
+      }
+      if ((flags & CQE_F_MORE) === 0) settle(failure);
+    });
+    const signal = options?.signal;
+    if (signal !== undefined) {
+      const onAbort = (): void => this._cancelRequest(req);
+      signal.addEventListener('abort', onAbort, { once: true });
+      req.cleanup = () => signal.removeEventListener('abort', onAbort);
+    }
+    return this.trackFixed(b, p);
+  }
 
   /** @internal Finishes an operation whose SQE is at `i`: tracks it and applies options. */
   _op(i: number, hold: unknown, spec: OpSpec, options: OpOptions | undefined,

@@ -3,6 +3,8 @@
 import { openSync, closeSync, readSync } from 'node:fs';
 import { open as openPromise } from 'node:fs/promises';
 import { Ring } from '../../ring';
+import { FixedFile } from '../../files';
+import { Register } from '../../constants';
 import { dataFile, } from '../files';
 import { Variant, Workload, xorshift, RoundResult } from '../harness';
 
@@ -58,8 +60,8 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
   const blocks = Math.floor(c.size / c.bs);
   const variants: Variant[] = [];
 
-  variants.push(uringVariant('uring', path, c, () => {
-    const ring = new Ring({ entries: Math.max(64, c.iodepth * 2) });
+  const plain = (variant: string, sqpoll: boolean): Variant => uringVariant(variant, path, c, () => {
+    const ring = new Ring({ entries: Math.max(64, c.iodepth * 2), sqpoll: sqpoll && { idleMs: 1000 } });
     const fd = openSync(path, 'r');
     const bufs = Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs));
     return {
@@ -67,7 +69,27 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
       read: (k, pos) => ring.read(fd, bufs[k]!, pos),
       async close() { await ring.close(); closeSync(fd); },
     };
+  });
+  variants.push(plain('uring', false));
+
+  // Registered file and registered buffers. The file is registered with the
+  // raw register call until the file-table API lands.
+  variants.push(uringVariant('uring-fixed-buffers', path, c, () => {
+    const ring = new Ring({ entries: Math.max(64, c.iodepth * 2) });
+    const fd = openSync(path, 'r');
+    const res = ring._n.register(ring.fd, Register.REGISTER_FILES, new Int32Array([fd]), 1);
+    if (res < 0) throw new Error(`register files: ${res}`);
+    const file = new FixedFile(ring, 0);
+    ring.buffers.register({ count: c.iodepth, size: c.bs });
+    const bufs = Array.from({ length: c.iodepth }, () => ring.buffers.acquire()!);
+    return {
+      ring,
+      read: (k, pos) => ring.readFixed(file, bufs[k]!, pos),
+      async close() { ring.buffers.unregister(); await ring.close(); closeSync(fd); },
+    };
   }));
+
+  variants.push(plain('uring-sqpoll', true));
 
   let fh: Awaited<ReturnType<typeof openPromise>> | undefined;
   variants.push({
