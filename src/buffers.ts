@@ -93,6 +93,10 @@ export class FixedBuffer {
   /** @internal 0 free, 1 handed out, 2 unregistered. */ _state = 0;
   /** @internal Requests in flight on this buffer. */ _inflight = 0;
   /** @internal release() was called while requests were in flight. */ _releasing = false;
+  /** @internal Called as each request using this buffer is released. */
+  _requestDone(): void {
+    if (--this._inflight === 0 && this._releasing) this.release();
+  }
 
   /** @internal */
   constructor(pool: FixedBuffers, region: Region, index: number, offset: number, size: number) {

@@ -32,6 +32,11 @@ export async function settle<T>(p: Promise<T | Failure>): Promise<T> {
   return v;
 }
 
+/** Something that counts the requests using it, without a closure per request. */
+export interface RequestOwner {
+  _requestDone(): void;
+}
+
 export type CqeHandler = (res: number, flags: number) => void;
 
 export class Request {
@@ -56,6 +61,8 @@ export class Request {
   waiter = false;
   /** Slot of the linked-timeout companion, or -1. */
   timeoutSlot = -1;
+  /** Told when the request is released (a registered buffer counting its users). */
+  owner: RequestOwner | undefined = undefined;
   /** Cleanup run when the record is released (AbortSignal listeners). */
   cleanup: (() => void) | undefined = undefined;
   readonly executor: (res: (v: unknown) => void, rej: (e: unknown) => void) => void;
@@ -106,6 +113,11 @@ export class RequestTable {
     r.settled = false;
     r.waiter = false;
     r.timeoutSlot = -1;
+    if (r.owner !== undefined) {
+      const o = r.owner;
+      r.owner = undefined;
+      o._requestDone();
+    }
     if (r.cleanup !== undefined) {
       const c = r.cleanup;
       r.cleanup = undefined;

@@ -162,17 +162,15 @@ export class Ring extends RingCore {
     const w = this._w;
     prep(w, i, spec.op, flags, fd, b._addr + off, len, pos);
     w[i + 10] = b.index;
-    return this.trackFixed(b, this._op(i, b, spec, options));
+    const p = this._op(i, b, spec, options);
+    this.useFixed(b, i);
+    return p;
   }
 
-  /** Counts a request on a registered buffer so that release() waits for it. */
-  private trackFixed<T>(b: FixedBuffer, p: Promise<T>): Promise<T> {
+  /** Counts the request at SQE `i` on a registered buffer, so that release() waits for it. */
+  private useFixed(b: FixedBuffer, i: number): void {
     b._inflight++;
-    const done = (): void => {
-      if (--b._inflight === 0 && b._releasing) b.release();
-    };
-    p.then(done, done);
-    return p;
+    this._req.get(this._w[i + 8]!)!.owner = b;
   }
 
   /**
@@ -223,7 +221,8 @@ export class Ring extends RingCore {
       signal.addEventListener('abort', onAbort, { once: true });
       req.cleanup = () => signal.removeEventListener('abort', onAbort);
     }
-    return this.trackFixed(b, p);
+    this.useFixed(b, i);
+    return p;
   }
 
   /** @internal Finishes an operation whose SQE is at `i`: tracks it and applies options. */
