@@ -22,17 +22,21 @@ export type { OpOptions, RingOptions };
 /** Path arguments: a string or the raw bytes of one. */
 export type PathLike = string | Uint8Array;
 
+/** Options of `openat()`. */
 export interface OpenOptions extends OpOptions {
   /** Directory the path is relative to (default: the current directory). */
   dirfd?: number;
 }
 
+/** Options of `openat2()`. */
 export interface Open2Options extends OpenOptions {
   /** RESOLVE_* flags of openat2(2). */
   resolve?: number | bigint;
 }
 
+/** Options of `statx()`. */
 export interface StatxOptions extends OpOptions {
+  /** Directory a relative path is resolved from (default: the current directory). */
   dirfd?: number;
   /** AT_* flags, e.g. AT_SYMLINK_NOFOLLOW. */
   flags?: number;
@@ -40,17 +44,25 @@ export interface StatxOptions extends OpOptions {
   mask?: number;
 }
 
+/** Options of the `*at()` path operations (unlinkat, mkdirat, symlinkat). */
 export interface AtOptions extends OpOptions {
+  /** Directory a relative path is resolved from (default: the current directory). */
   dirfd?: number;
+  /** The operation's AT_* flags, e.g. AT_REMOVEDIR for unlinkat. */
   flags?: number;
 }
 
+/** Options of the two-path operations (renameat, linkat). */
 export interface TwoDirOptions extends OpOptions {
+  /** Directory the old path is resolved from (default: the current directory). */
   oldDirfd?: number;
+  /** Directory the new path is resolved from (default: the current directory). */
   newDirfd?: number;
+  /** RENAME_* flags for renameat, AT_* flags for linkat. */
   flags?: number;
 }
 
+/** Options of `fsync()`. */
 export interface SyncOptions extends OpOptions {
   /** Flush data only, like fdatasync(2). */
   datasync?: boolean;
