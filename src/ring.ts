@@ -92,7 +92,12 @@ function pathString(p: PathLike): string {
  * ```
  */
 export class Ring extends RingCore {
-  /** Creates a ring. Throws UringUnavailableError when io_uring cannot be used here. */
+  /**
+   * Creates a ring. Throws UringUnavailableError when io_uring cannot be used here.
+   *
+   * @throws {UringUnavailableError} io_uring cannot be used on this machine; `reason` says why (enosys, eperm, enomem, disabled, addon, not-linux).
+   * @throws {TypeError} ERR_INVALID_ARG_TYPE or ERR_INVALID_ARG_VALUE for malformed options; {RangeError} ERR_OUT_OF_RANGE for sizes out of bounds.
+   */
   constructor(options?: RingOptions) {
     super(options);
   }
