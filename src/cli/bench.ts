@@ -39,6 +39,7 @@ function prepare(c: BenchConfig): { job: Job; tmp: string | undefined } {
   if (c.file !== undefined) {
     let size: number;
     try { size = statSync(c.file).size; } catch (err) { throw new UsageError(`--file: ${(err as Error).message}`); }
+    if (size === 0) throw new UsageError(`--file ${c.file} is empty`);
     if (c.rw === 'readfile') {
       job.files = [c.file];
       job.bs = size;
