@@ -17,7 +17,9 @@ export const Op = {
   FTRUNCATE: 55, BIND: 56, LISTEN: 57, RECV_ZC: 58, EPOLL_WAIT: 59, READV_FIXED: 60,
   WRITEV_FIXED: 61, PIPE: 62,
 } as const;
+/** The name of an opcode, e.g. `'READ'`. */
 export type OpName = keyof typeof Op;
+/** Opcode names indexed by opcode number. */
 export const OP_NAMES: readonly string[] = Object.keys(Op).sort(
   (a, b) => Op[a as OpName] - Op[b as OpName]);
 
@@ -47,6 +49,7 @@ export const Feature = {
   linkedFile: 1 << 12, regRegRing: 1 << 13, recvsendBundle: 1 << 14, minTimeout: 1 << 15,
   rwAttr: 1 << 16, noIowait: 1 << 17,
 } as const;
+/** The name of a feature bit, e.g. `'nodrop'`. */
 export type FeatureName = keyof typeof Feature;
 
 /** io_uring_enter flags. */
@@ -87,7 +90,9 @@ export const Register = {
 /** Or'ed into a register opcode: the fd argument is a registered ring index. */
 export const REGISTER_USE_REGISTERED_RING = 0x80000000;
 
+/** A file-table update entry that leaves its slot unchanged. */
 export const REGISTER_FILES_SKIP = -2;
+/** IORING_RSRC_REGISTER_SPARSE: register an empty table of the given size. */
 export const RSRC_REGISTER_SPARSE = 1 << 0;
 /** `file_index` value asking the kernel to choose a free slot. */
 export const FILE_INDEX_ALLOC = 0xffffffff;

@@ -32,12 +32,19 @@ export interface SystemErrorDetails {
  * `errno`, `syscall` and, where known, `path`, `dest` and `slot`.
  */
 export class UringSystemError extends Error {
+  /** The errno name, e.g. `ENOENT`. */
   code: string;
+  /** The negative errno, as Node reports it (-2 for ENOENT). */
   errno: number;
+  /** The operation or system call that failed, e.g. `openat` or `io_uring_register`. */
   syscall: string;
+  /** The path the operation named, when it named one. */
   path?: string;
+  /** The destination path of a two-path operation (rename, link). */
   dest?: string;
+  /** The registered-file slot the operation named. */
   slot?: number;
+  /** Builds the error for a negative (or positive) errno `errno` from `syscall`. */
   constructor(errno: number, syscall: string, details?: SystemErrorDetails) {
     const neg = -Math.abs(errno);
     const code = errnoName(neg);
@@ -52,6 +59,7 @@ export class UringSystemError extends Error {
     if (details?.dest !== undefined) this.dest = details.dest;
     if (details?.slot !== undefined) this.slot = details.slot;
   }
+  /** `'Error'`, as Node's system errors are named. */
   override get name(): string { return 'Error'; }
 }
 
@@ -97,11 +105,14 @@ export function invalidArgValue(name: string, value: unknown, reason = 'is inval
 
 /** An error with a stable library code (ERR_RING_CLOSED and the like). */
 export class UringError extends Error {
+  /** A stable `ERR_*` code; codes are never changed or reused. */
   code: string;
+  /** Creates an error with a library code and a message. */
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }
+  /** `Error [CODE]`, as Node names its coded errors. */
   override get name(): string { return `Error [${this.code}]`; }
   override toString(): string { return `Error [${this.code}]: ${this.message}`; }
 }
@@ -116,18 +127,24 @@ export function unsupportedOp(op: string, why = 'this kernel does not support it
 
 /** Rejected because an AbortSignal fired; `cause` is the ECANCELED error or the signal's reason. */
 export class AbortError extends Error {
+  /** Always `ABORT_ERR`, as Node's AbortError. */
   code = 'ABORT_ERR';
+  /** Creates the error; `options.cause` is what aborted the operation. */
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super(message, options);
   }
+  /** `'AbortError'`. */
   override get name(): string { return 'AbortError'; }
 }
 
 /** Rejected because a per-operation timeout expired before the operation completed. */
 export class TimeoutError extends Error {
+  /** Always `ETIMEDOUT`. */
   code = 'ETIMEDOUT';
+  /** Creates the error; `options.cause` is the kernel's ECANCELED, when there is one. */
   constructor(message = 'The operation timed out', options?: { cause?: unknown }) {
     super(message, options);
   }
+  /** `'TimeoutError'`. */
   override get name(): string { return 'TimeoutError'; }
 }

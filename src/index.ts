@@ -17,4 +17,5 @@ export {
 } from './errors';
 export { UringUnavailableError } from './native';
 export type { UnavailableReason } from './native';
+/** The kernel's io_uring numbers: opcodes, flags, feature bits, register opcodes. */
 export * as constants from './constants';

@@ -60,9 +60,13 @@ const HINTS: Record<UnavailableReason, string> = {
 
 /** Thrown when io_uring cannot be used on this machine; `reason` classifies why. */
 export class UringUnavailableError extends UringError {
+  /** Why: `enosys`, `eperm`, `enomem`, `disabled`, `addon`, `not-linux` or `other`. */
   readonly reason: UnavailableReason;
+  /** The negative errno io_uring_setup returned, when the reason comes from one. */
   readonly errno: number | undefined;
+  /** What to do about it, in one or two sentences. */
   readonly hint: string;
+  /** Creates the error for `reason`; `detail` says what was observed. */
   constructor(reason: UnavailableReason, detail: string, errno?: number, cause?: unknown) {
     const hint = HINTS[reason];
     super('ERR_URING_UNAVAILABLE', `io_uring is unavailable (${reason}): ${detail}. ${hint}`,

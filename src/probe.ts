@@ -10,6 +10,7 @@ export class Probe {
   /** Highest opcode the kernel knows. */
   readonly lastOp: number;
   private readonly supported: Uint8Array;
+  /** Wraps a probe answer: `supported[op]` is 1 for each supported opcode. */
   constructor(lastOp: number, supported: Uint8Array) {
     this.lastOp = lastOp;
     this.supported = supported;

@@ -128,8 +128,9 @@ function setupFlags(o: RingOptions): { flags: number; cpu: number; idle: number;
 export class RingCore {
   /** The ring's file descriptor (close-on-exec). */
   readonly fd: number;
-  /** SQ and CQ sizes the kernel chose. */
+  /** SQ size the kernel chose. */
   readonly sqEntries: number;
+  /** CQ size the kernel chose. */
   readonly cqEntries: number;
   /** IORING_SETUP_* flags in effect. */
   readonly setupFlags: number;

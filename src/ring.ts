@@ -23,17 +23,21 @@ export type { OpOptions, RingOptions };
 /** Path arguments: a string or the raw bytes of one. */
 export type PathLike = string | Uint8Array;
 
+/** Options of `openat()`. */
 export interface OpenOptions extends OpOptions {
   /** Directory the path is relative to (default: the current directory). */
   dirfd?: number;
 }
 
+/** Options of `openat2()`. */
 export interface Open2Options extends OpenOptions {
   /** RESOLVE_* flags of openat2(2). */
   resolve?: number | bigint;
 }
 
+/** Options of `statx()`. */
 export interface StatxOptions extends OpOptions {
+  /** Directory a relative path is resolved from (default: the current directory). */
   dirfd?: number;
   /** AT_* flags, e.g. AT_SYMLINK_NOFOLLOW. */
   flags?: number;
@@ -41,17 +45,25 @@ export interface StatxOptions extends OpOptions {
   mask?: number;
 }
 
+/** Options of the `*at()` path operations (unlinkat, mkdirat, symlinkat). */
 export interface AtOptions extends OpOptions {
+  /** Directory a relative path is resolved from (default: the current directory). */
   dirfd?: number;
+  /** The operation's AT_* flags, e.g. AT_REMOVEDIR for unlinkat. */
   flags?: number;
 }
 
+/** Options of the two-path operations (renameat, linkat). */
 export interface TwoDirOptions extends OpOptions {
+  /** Directory the old path is resolved from (default: the current directory). */
   oldDirfd?: number;
+  /** Directory the new path is resolved from (default: the current directory). */
   newDirfd?: number;
+  /** RENAME_* flags for renameat, AT_* flags for linkat. */
   flags?: number;
 }
 
+/** Options of `fsync()`. */
 export interface SyncOptions extends OpOptions {
   /** Flush data only, like fdatasync(2). */
   datasync?: boolean;
@@ -104,7 +116,12 @@ function pathString(p: PathLike): string {
  * ```
  */
 export class Ring extends RingCore {
-  /** Creates a ring. Throws UringUnavailableError when io_uring cannot be used here. */
+  /**
+   * Creates a ring. Throws UringUnavailableError when io_uring cannot be used here.
+   *
+   * @throws {UringUnavailableError} io_uring cannot be used on this machine; `reason` says why (enosys, eperm, enomem, disabled, addon, not-linux).
+   * @throws {TypeError} ERR_INVALID_ARG_TYPE or ERR_INVALID_ARG_VALUE for malformed options; {RangeError} ERR_OUT_OF_RANGE for sizes out of bounds.
+   */
   constructor(options?: RingOptions) {
     super(options);
   }

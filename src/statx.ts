@@ -18,26 +18,45 @@ function ns(dv: DataView, at: number): bigint {
 export class Statx {
   /** STATX_* bits of the fields the kernel filled in. */
   readonly mask: number;
+  /** ID of the device holding the file. */
   readonly dev: number;
+  /** Inode number. */
   readonly ino: number;
+  /** File type and permission bits (S_IF* | 0o7777). */
   readonly mode: number;
+  /** Number of hard links. */
   readonly nlink: number;
+  /** Owner user ID. */
   readonly uid: number;
+  /** Owner group ID. */
   readonly gid: number;
+  /** Device ID, for a device file. */
   readonly rdev: number;
+  /** Size in bytes. */
   readonly size: number;
+  /** Preferred I/O block size. */
   readonly blksize: number;
+  /** Number of 512-byte blocks allocated. */
   readonly blocks: number;
+  /** Last access time, in milliseconds since the epoch. */
   readonly atimeMs: number;
+  /** Last modification time, in milliseconds since the epoch. */
   readonly mtimeMs: number;
+  /** Last status change time, in milliseconds since the epoch. */
   readonly ctimeMs: number;
   /** Birth time, or 0 when the filesystem does not record it. */
   readonly birthtimeMs: number;
+  /** Last access time, in nanoseconds since the epoch. */
   readonly atimeNs: bigint;
+  /** Last modification time, in nanoseconds since the epoch. */
   readonly mtimeNs: bigint;
+  /** Last status change time, in nanoseconds since the epoch. */
   readonly ctimeNs: bigint;
+  /** Birth time in nanoseconds, or 0n when the filesystem does not record it. */
   readonly birthtimeNs: bigint;
+  /** STATX_ATTR_* bits (compressed, immutable, append-only, ...). */
   readonly attributes: bigint;
+  /** Decodes a struct statx the kernel filled in. */
   constructor(buf: Uint8Array) {
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.mask = dv.getUint32(0, true);
@@ -63,12 +82,19 @@ export class Statx {
     this.rdev = makedev(dv.getUint32(128, true), dv.getUint32(132, true));
     this.dev = makedev(dv.getUint32(136, true), dv.getUint32(140, true));
   }
+  /** Whether this is a regular file. */
   isFile(): boolean { return (this.mode & S_IFMT) === 0o100000; }
+  /** Whether this is a directory. */
   isDirectory(): boolean { return (this.mode & S_IFMT) === 0o040000; }
+  /** Whether this is a symbolic link (only when the link itself was examined). */
   isSymbolicLink(): boolean { return (this.mode & S_IFMT) === 0o120000; }
+  /** Whether this is a FIFO (named pipe). */
   isFIFO(): boolean { return (this.mode & S_IFMT) === 0o010000; }
+  /** Whether this is a socket. */
   isSocket(): boolean { return (this.mode & S_IFMT) === 0o140000; }
+  /** Whether this is a character device. */
   isCharacterDevice(): boolean { return (this.mode & S_IFMT) === 0o020000; }
+  /** Whether this is a block device. */
   isBlockDevice(): boolean { return (this.mode & S_IFMT) === 0o060000; }
 }
 

@@ -20,15 +20,21 @@ export function dataFile(size: number, name = `data-${size}.bin`): string {
     }
   } catch { /* create it */ }
   const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w');
-  const chunk = Buffer.alloc(1 << 20);
-  for (let i = 0; i < chunk.length; i += 4) chunk.writeUInt32LE((i * 2654435761) >>> 0, i);
+  fillFile(tmp, size);
+  renameSync(tmp, path);
+  return path;
+}
+
+/** Writes `size` bytes of non-zero data to `path` (created or truncated). */
+export function fillFile(path: string, size: number): void {
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(Math.min(1 << 20, Math.max(4, size)));
+  for (let i = 0; i + 4 <= chunk.length; i += 4) chunk.writeUInt32LE((i * 2654435761) >>> 0, i);
+  chunk.fill(0x5a, chunk.length & ~3);
   for (let off = 0; off < size; off += chunk.length) {
     writeSync(fd, chunk, 0, Math.min(chunk.length, size - off), off);
   }
   closeSync(fd);
-  renameSync(tmp, path);
-  return path;
 }
 
 /** Reads the file once so that it is in the page cache. */

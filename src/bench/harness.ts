@@ -152,6 +152,45 @@ export function formatTable(rows: VariantSummary[], unit: string): string {
   return out.join('\n');
 }
 
+/**
+ * Records the latency of one operation in every `every` (default 4) into a
+ * preallocated array, so that sampling costs the same small amount in every
+ * variant and allocates nothing while measuring. `wrap()` times an async
+ * operation; `take()` returns the samples of the round and starts a new one.
+ */
+export class LatencySampler {
+  private buf: Float64Array;
+  private n = 0;
+  private tick = 0;
+  private readonly every: number;
+  constructor(every = 4, capacity = 1 << 18) {
+    this.every = Math.max(1, every | 0);
+    this.buf = new Float64Array(capacity);
+  }
+  /** Records one latency in nanoseconds (dropped once the round's array is full). */
+  record(ns: number): void {
+    if (this.n < this.buf.length) this.buf[this.n++] = ns;
+  }
+  /** Wraps `op` so that one call in `every` is timed from call to settlement. */
+  wrap<A extends unknown[], R>(op: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return (...args: A) => {
+      if (++this.tick < this.every) return op(...args);
+      this.tick = 0;
+      const t0 = performance.now();
+      return op(...args).then((v) => {
+        this.record((performance.now() - t0) * 1e6);
+        return v;
+      });
+    };
+  }
+  /** The samples recorded since the last take(). */
+  take(): Float64Array {
+    const out = this.buf.slice(0, this.n);
+    this.n = 0;
+    return out;
+  }
+}
+
 /** A tiny fast PRNG so that random offsets cost the same in every variant. */
 export function xorshift(seed: number): () => number {
   let x = seed >>> 0 || 0x9e3779b9;
