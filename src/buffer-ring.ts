@@ -101,7 +101,9 @@ export class ProvidedBuffer {
 export class BufferRing {
   /** The buffer group id requests name (`buf_group`). */
   readonly groupId: number;
+  /** Number of buffers in the ring (a power of two). */
   readonly count: number;
+  /** Bytes in each buffer. */
   readonly size: number;
   /** Whether the kernel consumes buffers incrementally. */
   readonly incremental: boolean;
