@@ -32,12 +32,15 @@ export interface SystemErrorDetails {
  * `errno`, `syscall` and, where known, `path`, `dest` and `slot`.
  */
 export class UringSystemError extends Error {
-  code: string;
-  errno: number;
-  syscall: string;
-  path?: string;
-  dest?: string;
-  slot?: number;
+  // Declared, not defined: the own properties appear in Node's order (errno,
+  // code, syscall, path, dest) and only when set, so the error's keys are
+  // those of Node's own system errors.
+  declare errno: number;
+  declare code: string;
+  declare syscall: string;
+  declare path?: string;
+  declare dest?: string;
+  declare slot?: number;
   constructor(errno: number, syscall: string, details?: SystemErrorDetails) {
     const neg = -Math.abs(errno);
     const code = errnoName(neg);
@@ -45,8 +48,8 @@ export class UringSystemError extends Error {
     if (details?.path !== undefined) message += ` '${details.path}'`;
     if (details?.dest !== undefined) message += ` -> '${details.dest}'`;
     super(message, details?.cause !== undefined ? { cause: details.cause } : undefined);
-    this.code = code;
     this.errno = neg;
+    this.code = code;
     this.syscall = syscall;
     if (details?.path !== undefined) this.path = details.path;
     if (details?.dest !== undefined) this.dest = details.dest;
