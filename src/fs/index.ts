@@ -17,6 +17,7 @@ import {
   mkdirRing, statRing, truncateRing, twoPathRing, unlinkRing, writeFileRing,
 } from './paths';
 import { AbortError } from '../errors';
+import type { Stats } from 'node:fs';
 
 export { FileHandle };
 export type { FsBackend };
@@ -136,24 +137,23 @@ export function appendFile(path: unknown, data: unknown, options?: unknown): Pro
     (h) => h.appendFile(data, options as never));
 }
 
-/** stat(2) as fs.Stats (statx on the ring; `{ bigint: true }` goes to node:fs). */
-export function stat(path: unknown, options?: unknown): Promise<import('node:fs').Stats> {
+function statLike(path: unknown, options: unknown, nofollow: boolean): Promise<Stats> {
   const e = ring();
   const shown = e && plainPath(path);
   if (shown === undefined || (options !== undefined && (options === null || typeof options !== 'object' || (options as { bigint?: unknown }).bigint))) {
-    return fsp.stat(path as string, options as never) as never;
+    return (nofollow ? fsp.lstat : fsp.stat)(path as string, options as never) as never;
   }
-  return run(() => statRing(e!, path, shown, false));
+  return run(() => statRing(e!, path, shown, nofollow));
+}
+
+/** stat(2) as fs.Stats (statx on the ring; `{ bigint: true }` goes to node:fs). */
+export function stat(path: unknown, options?: unknown): Promise<Stats> {
+  return statLike(path, options, false);
 }
 
 /** lstat(2) as fs.Stats. */
-export function lstat(path: unknown, options?: unknown): Promise<import('node:fs').Stats> {
-  const e = ring();
-  const shown = e && plainPath(path);
-  if (shown === undefined || (options !== undefined && (options === null || typeof options !== 'object' || (options as { bigint?: unknown }).bigint))) {
-    return fsp.lstat(path as string, options as never) as never;
-  }
-  return run(() => statRing(e!, path, shown, true));
+export function lstat(path: unknown, options?: unknown): Promise<Stats> {
+  return statLike(path, options, true);
 }
 
 /** Removes a file or symbolic link (unlinkat on the ring). */
@@ -172,22 +172,22 @@ export function rmdir(path: unknown, options?: unknown): Promise<void> {
   return run(() => unlinkRing(e!, path, shown, true));
 }
 
+function twoPaths(kind: 'rename' | 'link', a: unknown, b: unknown, viaNode: () => Promise<void>): Promise<void> {
+  const e = ring();
+  const sa = e && plainPath(a);
+  const sb = e && plainPath(b);
+  if (sa === undefined || sb === undefined) return viaNode();
+  return run(() => twoPathRing(e!, kind, a, sa, b, sb));
+}
+
 /** Renames a file or directory (renameat). */
 export function rename(oldPath: unknown, newPath: unknown): Promise<void> {
-  const e = ring();
-  const a = e && plainPath(oldPath);
-  const b = e && plainPath(newPath);
-  if (a === undefined || b === undefined) return fsp.rename(oldPath as string, newPath as string);
-  return run(() => twoPathRing(e!, 'rename', oldPath, a, newPath, b));
+  return twoPaths('rename', oldPath, newPath, () => fsp.rename(oldPath as string, newPath as string));
 }
 
 /** Creates a hard link (linkat). */
 export function link(existingPath: unknown, newPath: unknown): Promise<void> {
-  const e = ring();
-  const a = e && plainPath(existingPath);
-  const b = e && plainPath(newPath);
-  if (a === undefined || b === undefined) return fsp.link(existingPath as string, newPath as string);
-  return run(() => twoPathRing(e!, 'link', existingPath, a, newPath, b));
+  return twoPaths('link', existingPath, newPath, () => fsp.link(existingPath as string, newPath as string));
 }
 
 /** Creates a symbolic link at `path` pointing at `target` (symlinkat); `type` is ignored on Linux. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as ufs from '../../fs/index';
 import { benchDir, dataFile } from '../files';
 import { RoundResult, Variant, Workload } from '../harness';
+import { concurrentLoop } from './randread';
 
 export interface SeqConfig {
   size: number;
@@ -17,27 +18,15 @@ export const SEQ_DEFAULTS: SeqConfig = { size: 256 << 20, bs: 64 << 10, iodepth:
 type Handle = { read(b: Buffer, o: number, l: number, p: number): Promise<unknown>; write(b: Buffer, o: number, l: number, p: number): Promise<unknown>; close(): Promise<void> };
 
 /** `depth` loops taking consecutive blocks (wrapping at `size`) until the deadline. */
-export async function seqLoop(h: Handle, write: boolean, c: SeqConfig, ms: number): Promise<RoundResult> {
+export function seqLoop(h: Handle, write: boolean, c: SeqConfig, ms: number): Promise<RoundResult> {
   const bufs = Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs, 0x5a));
   const blocks = Math.floor(c.size / c.bs);
   let next = 0;
-  let ops = 0;
-  let stop = false;
-  const start = performance.now();
-  const deadline = start + ms;
-  const worker = async (k: number): Promise<void> => {
-    while (!stop) {
-      const pos = next * c.bs;
-      next = next + 1 === blocks ? 0 : next + 1;
-      if (write) await h.write(bufs[k]!, 0, c.bs, pos);
-      else await h.read(bufs[k]!, 0, c.bs, pos);
-      if ((++ops & 31) === 0 && performance.now() > deadline) stop = true;
-    }
-  };
-  const ws: Promise<void>[] = [];
-  for (let k = 0; k < c.iodepth; k++) ws.push(worker(k));
-  await Promise.all(ws);
-  return { ops, seconds: (performance.now() - start) / 1000, bytes: ops * c.bs };
+  return concurrentLoop(c.iodepth, ms, (k) => {
+    const pos = next * c.bs;
+    next = next + 1 === blocks ? 0 : next + 1;
+    return write ? h.write(bufs[k]!, 0, c.bs, pos) : h.read(bufs[k]!, 0, c.bs, pos);
+  }, blocks, c.bs);
 }
 
 function variants(path: string, flags: string, write: boolean, c: SeqConfig): Variant[] {
