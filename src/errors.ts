@@ -32,18 +32,21 @@ export interface SystemErrorDetails {
  * `errno`, `syscall` and, where known, `path`, `dest` and `slot`.
  */
 export class UringSystemError extends Error {
-  /** The errno name, e.g. `ENOENT`. */
-  code: string;
+  // Declared, not defined: the own properties appear in Node's order (errno,
+  // code, syscall, path, dest) and only when set, so the error's keys are
+  // those of Node's own system errors.
   /** The negative errno, as Node reports it (-2 for ENOENT). */
-  errno: number;
+  declare errno: number;
+  /** The errno name, e.g. `ENOENT`. */
+  declare code: string;
   /** The operation or system call that failed, e.g. `openat` or `io_uring_register`. */
-  syscall: string;
+  declare syscall: string;
   /** The path the operation named, when it named one. */
-  path?: string;
+  declare path?: string;
   /** The destination path of a two-path operation (rename, link). */
-  dest?: string;
+  declare dest?: string;
   /** The registered-file slot the operation named. */
-  slot?: number;
+  declare slot?: number;
   /** Builds the error for a negative (or positive) errno `errno` from `syscall`. */
   constructor(errno: number, syscall: string, details?: SystemErrorDetails) {
     const neg = -Math.abs(errno);
@@ -52,8 +55,8 @@ export class UringSystemError extends Error {
     if (details?.path !== undefined) message += ` '${details.path}'`;
     if (details?.dest !== undefined) message += ` -> '${details.dest}'`;
     super(message, details?.cause !== undefined ? { cause: details.cause } : undefined);
-    this.code = code;
     this.errno = neg;
+    this.code = code;
     this.syscall = syscall;
     if (details?.path !== undefined) this.path = details.path;
     if (details?.dest !== undefined) this.dest = details.dest;

@@ -2,12 +2,20 @@
 // table (or JSON lines with --json).
 import { runWorkload, formatTable, Workload } from './harness';
 import { randreadWorkload } from './workloads/randread';
+import { readfileWorkload } from './workloads/readfile';
+import { filehandleRandreadWorkload } from './workloads/filehandle-randread';
+import { seqreadWorkload } from './workloads/seqread';
+import { seqwriteWorkload } from './workloads/seqwrite';
 
 type Factory = () => Workload | Promise<Workload>;
 
 /** Every workload by name. Names and variant names are a contract: keep them. */
 export const WORKLOADS: Record<string, Factory> = {
   randread: () => randreadWorkload(),
+  readfile: () => readfileWorkload(),
+  'filehandle-randread': () => filehandleRandreadWorkload(),
+  seqread: () => seqreadWorkload(),
+  seqwrite: () => seqwriteWorkload(),
 };
 
 export function usage(): string {

@@ -1,0 +1,415 @@
+// FileHandle of uring/fs: node:fs/promises' FileHandle, with its reads and
+// writes on the thread's ring. The handle owns a real fd (so `fd` works with
+// any fd-taking API) and, when a slot is free, the same file in the ring's
+// registered table, which the hot read and write paths use.
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
+import { createInterface, Interface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { IOSQE_FIXED_FILE, Op } from '../constants';
+import { prep } from '../sq';
+import { viewAddress } from '../memory';
+import { systemError } from '../errors';
+import type { Engine } from './backend';
+import { fdOp, rw, rwv, statxFd } from './submit';
+import { toStats } from './stats';
+import { readToEnd } from './readfile';
+import { encodingOf, optionsObject } from './args';
+import { validateInteger } from '../validators';
+import { outOfRange, invalidArgValue, invalidArgType } from '../errors';
+
+type ReadResult = { bytesRead: number; buffer: ArrayBufferView };
+type WriteResult<T> = { bytesWritten: number; buffer: T };
+
+/** Node's error for a call on a closed handle: EBADF, 'file closed', named after the method's syscall. */
+function fileClosed(syscall: string): Promise<never> {
+  const err = new Error('file closed') as Error & { code: string; syscall: string };
+  err.code = 'EBADF';
+  err.syscall = syscall;
+  return Promise.reject(err);
+}
+
+const fdCalls = {
+  fstat: promisify(fs.fstat),
+  fchmod: promisify(fs.fchmod),
+  fchown: promisify(fs.fchown),
+  futimes: promisify(fs.futimes),
+  ftruncate: promisify(fs.ftruncate),
+};
+
+/** One read or write in flight on a handle: pooled, its CQE handler bound once. */
+class HandleOp {
+  h: FileHandle | undefined = undefined;
+  buffer: unknown = undefined;
+  write = false;
+  resolve: ((v: unknown) => void) | undefined = undefined;
+  reject: ((e: unknown) => void) | undefined = undefined;
+  readonly executor = (res: (v: unknown) => void, rej: (e: unknown) => void): void => {
+    this.resolve = res;
+    this.reject = rej;
+  };
+  readonly onCqe = (res: number): void => {
+    const { h, buffer, resolve, reject, write } = this;
+    this.h = undefined;
+    this.buffer = undefined;
+    this.resolve = undefined;
+    this.reject = undefined;
+    ops.push(this);
+    h!._done();
+    if (res < 0) reject!(systemError(res, write ? 'write' : 'read'));
+    else if (write) resolve!({ __proto__: null, bytesWritten: res, buffer });
+    else resolve!({ __proto__: null, bytesRead: res, buffer });
+  };
+}
+const ops: HandleOp[] = [];
+
+/**
+ * An open file, as node:fs/promises' FileHandle: same methods, results and
+ * errors. Created by `open()`. `close()` waits for calls in flight and is
+ * idempotent; any call after it rejects with EBADF ('file closed').
+ */
+export class FileHandle extends EventEmitter {
+  #fd: number;
+  #file: number;
+  #fixed: boolean;
+  #engine: Engine;
+  #slot: number;
+  #pending = 0;
+  #closing: Promise<void> | undefined = undefined;
+  #drained: (() => void) | undefined = undefined;
+
+  /** @internal Wraps an open fd; registers it in a free slot of the ring's table. */
+  constructor(engine: Engine, fd: number) {
+    super();
+    this.#engine = engine;
+    this.#fd = fd;
+    const slot = engine.slots.take();
+    if (slot >= 0 && engine.slots.set(slot, fd) === 0) {
+      this.#slot = slot;
+      this.#file = slot;
+      this.#fixed = true;
+    } else {
+      if (slot >= 0) engine.slots.give(slot);
+      this.#slot = -1;
+      this.#file = fd;
+      this.#fixed = false;
+    }
+  }
+
+  /** The file descriptor, or -1 once closed. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** @internal A call on this handle completed. */
+  _done(): void {
+    if (--this.#pending === 0 && this.#drained !== undefined) this.#drained();
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#pending++;
+    const done = (): void => this._done();
+    return p.finally(done);
+  }
+
+  #submit(op: number, view: ArrayBufferView, offset: number, length: number, pos: number | bigint, write: boolean): Promise<any> {
+    const ring = this.#engine.ring;
+    try {
+      ring._checkOpen();
+      const addr = viewAddress(view, 'buffer') + offset;
+      const o = ops.pop() ?? new HandleOp();
+      const promise = new Promise(o.executor);
+      const i = ring._sqe(1);
+      prep(ring._w, i, op, this.#fixed ? IOSQE_FIXED_FILE : 0, this.#file, addr, length, pos);
+      o.h = this;
+      o.buffer = view;
+      o.write = write;
+      ring._trackHandler(i, view, write ? 'write' : 'read', o.onCqe);
+      this.#pending++;
+      return promise;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Reads into a buffer: `(buffer, offset, length, position)`,
+   * `(buffer, { offset, length, position })`, `({ buffer, offset, length, position })`
+   * or `()` (a new 16 KiB buffer). `position` null reads at the file position.
+   * Resolves with `{ bytesRead, buffer }`, the caller's buffer.
+   */
+  read(buffer?: unknown, offset?: unknown, length?: unknown, position?: unknown): Promise<ReadResult> {
+    if (this.#closing !== undefined) return fileClosed('read');
+    try {
+      if (!ArrayBuffer.isView(buffer)) {
+        if (buffer !== undefined && buffer !== null && typeof buffer !== 'object') {
+          throw invalidArgType('options', 'of type object', buffer);
+        }
+        const o = (buffer ?? {}) as { buffer?: unknown; offset?: unknown; length?: unknown; position?: unknown };
+        buffer = o.buffer ?? Buffer.alloc(16384);
+        if (!ArrayBuffer.isView(buffer)) {
+          throw invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', buffer);
+        }
+        offset = o.offset ?? 0;
+        length = o.length ?? (buffer as ArrayBufferView).byteLength - (offset as number);
+        position = o.position ?? null;
+      } else if (offset !== null && typeof offset === 'object') {
+        const o = offset as { offset?: unknown; length?: unknown; position?: unknown };
+        offset = o.offset ?? 0;
+        length = o.length ?? buffer.byteLength - (offset as number);
+        position = o.position ?? null;
+      }
+      const view = buffer as ArrayBufferView;
+      const off = offset == null ? 0 : validateInteger(offset, 'offset', 0);
+      const len = (length ?? view.byteLength - off) as number;
+      if (len === 0) return Promise.resolve({ __proto__: null, bytesRead: 0, buffer: view } as ReadResult);
+      if (view.byteLength === 0) throw invalidArgValue('buffer', view, 'is empty and cannot be written');
+      if (typeof len !== 'number') throw invalidArgType('length', 'of type number', len);
+      if (len < 0) throw outOfRange('length', '>= 0', len);
+      if (off + len > view.byteLength) throw outOfRange('length', `<= ${view.byteLength - off}`, len);
+      const pos = typeof position === 'bigint' ? position : Number.isSafeInteger(position) ? position as number : -1;
+      return this.#submit(Op.READ, view, off, len, pos, false);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Writes a buffer `(buffer, offset, length, position)` or
+   * `(buffer, { offset, length, position })`, or a string
+   * `(string, position, encoding)`. Resolves with `{ bytesWritten, buffer }`.
+   */
+  write<T extends ArrayBufferView | string>(buffer: T, offset?: unknown, length?: unknown, position?: unknown): Promise<WriteResult<T>> {
+    if (this.#closing !== undefined) return fileClosed('write');
+    try {
+      if (ArrayBuffer.isView(buffer)) {
+        if (buffer.byteLength === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as WriteResult<T>);
+        if (offset !== null && typeof offset === 'object') {
+          const o = offset as { offset?: unknown; length?: unknown; position?: unknown };
+          offset = o.offset ?? 0;
+          length = o.length ?? buffer.byteLength - (offset as number);
+          position = o.position ?? null;
+        }
+        const off = offset == null ? 0 : validateInteger(offset, 'offset', 0);
+        const len = typeof length === 'number' ? length : buffer.byteLength - off;
+        if (off > buffer.byteLength) throw outOfRange('offset', `<= ${buffer.byteLength}`, off);
+        if (len < 0 || len > buffer.byteLength - off) throw outOfRange('length', `<= ${buffer.byteLength - off}`, len);
+        const pos = typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? position : -1;
+        return this.#submit(Op.WRITE, buffer, off, len, pos, true);
+      }
+      if (typeof buffer !== 'string') {
+        throw invalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', buffer);
+      }
+      const encoding = (length ?? 'utf8') as string;
+      if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding)) {
+        throw invalidArgValue('encoding', encoding, 'is invalid encoding');
+      }
+      const bytes = Buffer.from(buffer, encoding);
+      const pos = typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0 ? offset : -1;
+      if (bytes.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as WriteResult<T>);
+      return this.#submit(Op.WRITE, bytes, 0, bytes.length, pos, true).then(
+        (r: { bytesWritten: number }) => ({ __proto__: null, bytesWritten: r.bytesWritten, buffer }) as WriteResult<T>);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Scatter read at `position` (null: the file position). Resolves with `{ bytesRead, buffers }`. */
+  async readv<T extends ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
+    if (this.#closing !== undefined) return fileClosed('readv');
+    checkViews(buffers);
+    const pos = typeof position === 'number' && Number.isSafeInteger(position) ? position : -1;
+    const n = await this.#track(rwv(this.#engine.ring, Op.READV, this.#file, this.#fixed, buffers, pos, 'read'));
+    return { __proto__: null, bytesRead: n, buffers } as { bytesRead: number; buffers: T };
+  }
+
+  /** Gather write at `position` (null: the file position). Resolves with `{ bytesWritten, buffers }`. */
+  async writev<T extends ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
+    if (this.#closing !== undefined) return fileClosed('writev');
+    checkViews(buffers);
+    const pos = typeof position === 'number' && Number.isSafeInteger(position) ? position : -1;
+    if (buffers.length === 0) return { __proto__: null, bytesWritten: 0, buffers } as { bytesWritten: number; buffers: T };
+    const n = await this.#track(rwv(this.#engine.ring, Op.WRITEV, this.#file, this.#fixed, buffers, pos, 'write'));
+    return { __proto__: null, bytesWritten: n, buffers } as { bytesWritten: number; buffers: T };
+  }
+
+  /** fstat: resolves with fs.Stats (fs.BigIntStats with `{ bigint: true }`). */
+  async stat(options?: { bigint?: boolean }): Promise<fs.Stats | fs.BigIntStats> {
+    if (this.#closing !== undefined) return fileClosed('fstat');
+    if (options?.bigint) return this.#track(fdCalls.fstat(this.#fd, { bigint: true }) as Promise<fs.BigIntStats>);
+    return toStats(await this.#track(statxFd(this.#engine.ring, this.#fd, 'fstat')));
+  }
+
+  /** ftruncate to `len` bytes (default 0). */
+  async truncate(len = 0): Promise<void> {
+    if (this.#closing !== undefined) return fileClosed('ftruncate');
+    const ring = this.#engine.ring;
+    if (typeof len === 'number' && Number.isSafeInteger(len) && len >= 0 && ring.probe().supports(Op.FTRUNCATE)) {
+      await this.#track(fdOp(ring, Op.FTRUNCATE, this.#file, this.#fixed, len, 'ftruncate'));
+      return;
+    }
+    await this.#track(fdCalls.ftruncate(this.#fd, len));
+  }
+
+  /** fsync(2) on the ring. */
+  async sync(): Promise<void> {
+    if (this.#closing !== undefined) return fileClosed('fsync');
+    await this.#track(fdOp(this.#engine.ring, Op.FSYNC, this.#file, this.#fixed, 0, 'fsync'));
+  }
+
+  /** fdatasync(2) on the ring. */
+  async datasync(): Promise<void> {
+    if (this.#closing !== undefined) return fileClosed('fdatasync');
+    await this.#track(fdOp(this.#engine.ring, Op.FSYNC, this.#file, this.#fixed, 0, 'fdatasync'));
+  }
+
+  /** fchmod (through node:fs: io_uring has no such operation). */
+  async chmod(mode: fs.Mode): Promise<void> {
+    if (this.#closing !== undefined) return fileClosed('fchmod');
+    return this.#track(fdCalls.fchmod(this.#fd, mode));
+  }
+
+  /** fchown (through node:fs). */
+  async chown(uid: number, gid: number): Promise<void> {
+    if (this.#closing !== undefined) return fileClosed('fchown');
+    return this.#track(fdCalls.fchown(this.#fd, uid, gid));
+  }
+
+  /** futimes (through node:fs). */
+  async utimes(atime: fs.TimeLike, mtime: fs.TimeLike): Promise<void> {
+    if (this.#closing !== undefined) return fileClosed('futimes');
+    return this.#track(fdCalls.futimes(this.#fd, atime, mtime));
+  }
+
+  /** Reads from the file position to the end. Resolves with a Buffer, or a string with an encoding. */
+  async readFile(options?: { encoding?: BufferEncoding | null; signal?: AbortSignal } | BufferEncoding | null): Promise<Buffer | string> {
+    if (this.#closing !== undefined) return fileClosed('readFile');
+    const o = optionsObject(options) ?? {};
+    const enc = encodingOf(o);
+    if (enc === false) throw invalidArgValue('encoding', o.encoding, 'is invalid encoding');
+    checkAborted(o.signal);
+    const data = await this.#track(readToEnd(this.#engine, this.#fd, this.#file, this.#fixed));
+    checkAborted(o.signal);
+    return enc === undefined ? data : data.toString(enc);
+  }
+
+  /** Writes all of `data` (string, buffer, or an iterable of them) at the file position. */
+  async writeFile(data: unknown, options?: { encoding?: BufferEncoding | null; signal?: AbortSignal } | BufferEncoding | null): Promise<void> {
+    if (this.#closing !== undefined) return fileClosed('writeFile');
+    const o = optionsObject(options) ?? {};
+    const enc = encodingOf(o) || 'utf8';
+    checkAborted(o.signal);
+    if (typeof data === 'string' || ArrayBuffer.isView(data)) {
+      await this.#writeAll(typeof data === 'string' ? Buffer.from(data, enc) : data, o.signal);
+      return;
+    }
+    if (data !== null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
+      for await (const chunk of data as AsyncIterable<unknown>) {
+        await this.#writeAll(typeof chunk === 'string' ? Buffer.from(chunk, enc) : chunk as ArrayBufferView, o.signal);
+      }
+      return;
+    }
+    throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, DataView, or Stream', data);
+  }
+
+  /** Same as writeFile() on a handle (the handle's open flags decide appending). */
+  appendFile(data: unknown, options?: { encoding?: BufferEncoding | null; signal?: AbortSignal } | BufferEncoding | null): Promise<void> {
+    return this.writeFile(data, options);
+  }
+
+  async #writeAll(view: ArrayBufferView, signal: unknown): Promise<void> {
+    let at = 0;
+    const total = view.byteLength;
+    const ring = this.#engine.ring;
+    while (at < total) {
+      checkAborted(signal);
+      at += await this.#track(rw(ring, Op.WRITE, this.#file, this.#fixed, view, at, total - at, -1, 'write'));
+    }
+  }
+
+  /** A line reader over the file (readline Interface on createReadStream()). */
+  readLines(options?: Parameters<FileHandle['createReadStream']>[0]): Interface {
+    return createInterface({ input: this.createReadStream(options), crlfDelay: Infinity });
+  }
+
+  /** An fs.ReadStream whose reads go through this handle (and close it at the end unless autoClose is false). */
+  createReadStream(options?: { encoding?: BufferEncoding; autoClose?: boolean; emitClose?: boolean; start?: number; end?: number; highWaterMark?: number; signal?: AbortSignal }): fs.ReadStream {
+    return fs.createReadStream(null as unknown as string, { ...options, fd: this.#fd, fs: this.#streamFs() } as never);
+  }
+
+  /** An fs.WriteStream whose writes go through this handle. */
+  createWriteStream(options?: { encoding?: BufferEncoding; autoClose?: boolean; emitClose?: boolean; start?: number; highWaterMark?: number; flush?: boolean }): fs.WriteStream {
+    return fs.createWriteStream(null as unknown as string, { ...options, fd: this.#fd, fs: this.#streamFs() } as never);
+  }
+
+  /** A web ReadableStream of the file's bytes. */
+  readableWebStream(): unknown {
+    return Readable.toWeb(this.createReadStream({ autoClose: false }));
+  }
+
+  #streamFs(): object {
+    type Cb = (err: unknown, ...rest: unknown[]) => void;
+    return {
+      open: (_p: unknown, _f: unknown, _m: unknown, cb: Cb) => cb(null, this.#fd),
+      read: (_fd: number, buf: Buffer, off: number, len: number, pos: number | null, cb: Cb) => {
+        this.read(buf, off, len, pos ?? null).then((r) => cb(null, r.bytesRead, r.buffer), cb);
+      },
+      write: (_fd: number, buf: Buffer, off: number, len: number, pos: number | null, cb: Cb) => {
+        this.write(buf, off, len, pos ?? null).then((r) => cb(null, r.bytesWritten, r.buffer), cb);
+      },
+      writev: (_fd: number, bufs: Buffer[], pos: number | null, cb: Cb) => {
+        this.writev(bufs, pos ?? null).then((r) => cb(null, r.bytesWritten, r.buffers), cb);
+      },
+      close: (_fd: number, cb: Cb) => { this.close().then(() => cb(null), cb); },
+    };
+  }
+
+  /**
+   * Closes the file once the calls in flight have completed: empties its
+   * registered slot and closes the fd. Idempotent: later calls return the
+   * same promise.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closing = (async () => {
+      if (this.#pending > 0) await new Promise<void>((r) => { this.#drained = r; });
+      const e = this.#engine;
+      if (this.#slot >= 0) {
+        e.slots.set(this.#slot, -1);
+        e.slots.give(this.#slot);
+        this.#slot = -1;
+      }
+      const fd = this.#fd;
+      this.#fd = -1;
+      try {
+        await fdOp(e.ring, Op.CLOSE, fd, false, 0, 'close');
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ERR_RING_CLOSED') throw err;
+        fs.closeSync(fd);
+      }
+      this.emit('close');
+    })();
+    return this.#closing;
+  }
+
+  /** Calls close(). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function checkViews(buffers: unknown): void {
+  if (!Array.isArray(buffers) || !buffers.every((b) => ArrayBuffer.isView(b))) {
+    throw invalidArgType('buffers', 'an ArrayBufferView[]', buffers);
+  }
+}
+
+function checkAborted(signal: unknown): void {
+  if (signal instanceof AbortSignal && signal.aborted) {
+    const err = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
+    err.name = 'AbortError';
+    err.code = 'ABORT_ERR';
+    throw err;
+  }
+}

@@ -1,0 +1,257 @@
+// uring/fs: the node:fs/promises API on an io_uring ring. Switch by changing
+// one import. Operations with an io_uring opcode run on this thread's ring;
+// the others, and every call whose arguments need Node's own handling, go to
+// node:fs/promises, so each function exists and behaves as Node's does. When
+// io_uring is unavailable, everything goes to node:fs/promises and `backend`
+// says why.
+import * as fsp from 'node:fs/promises';
+import { Op, O_RDONLY, O_CLOEXEC } from '../constants';
+import { ring, backend as currentBackend, FsBackend } from './backend';
+import { FileHandle } from './filehandle';
+import { readFileRing } from './readfile';
+import { kernelPath, openPath } from './submit';
+import {
+  encodingOf, fileMode, openFlags, optionsObject, plainPath, signalOf,
+} from './args';
+import {
+  mkdirRing, statRing, truncateRing, twoPathRing, unlinkRing, writeFileRing,
+} from './paths';
+import { AbortError } from '../errors';
+import type { Stats } from 'node:fs';
+
+export { FileHandle };
+export type { FsBackend };
+export { _setBackend } from './backend';
+
+/**
+ * Which backend this thread uses (live: each property reads the current state): `{ kind: 'io_uring', ring, ... }`, or
+ * `{ kind: 'node', reason, code }` when io_uring is unavailable (for example
+ * with URING_DISABLE=1). Reading it creates the thread's ring on first use.
+ *
+ * @example
+ * ```ts
+ * import * as fs from 'uring/fs';
+ * console.log(fs.backend.kind); // 'io_uring'
+ * ```
+ */
+export const backend: FsBackend = Object.freeze({
+  get kind() { return currentBackend().kind; },
+  get reason() { return currentBackend().reason; },
+  get code() { return currentBackend().code; },
+  get ring() { return currentBackend().ring; },
+  get fileSlots() { return currentBackend().fileSlots; },
+  get chains() { return currentBackend().chains; },
+  toJSON() { const { ring: _r, ...rest } = currentBackend(); return rest; },
+});
+
+/** Runs `f` and turns a synchronous throw into a rejection, as async functions do. */
+function run<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return f();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+}
+
+/**
+ * Opens a file; resolves with a FileHandle. `flags` as Node takes them
+ * ('r', 'w+', 'ax', ... or a number), `mode` for new files (default 0o666).
+ *
+ * @example
+ * ```ts
+ * await using fh = await fs.open('/tmp/x', 'w+');
+ * await fh.write('hello');
+ * ```
+ */
+export function open(path: fsp.FileHandle | string | Buffer | URL, flags?: string | number, mode?: string | number): Promise<FileHandle> {
+  const e = ring();
+  const shown = e && plainPath(path);
+  const f = openFlags(flags, O_RDONLY);
+  const m = fileMode(mode, 0o666);
+  if (shown === undefined || f === undefined || m === undefined) {
+    return fsp.open(path as string, flags, mode as number) as unknown as Promise<FileHandle>;
+  }
+  return run(async () => new FileHandle(e!, await openPath(e!.ring, kernelPath(path, shown), f | O_CLOEXEC, m, shown)));
+}
+
+/**
+ * Reads a whole file. A small file (under 64 KiB) is read by one linked
+ * submission: open into a direct descriptor, read, close.
+ *
+ * @example
+ * ```ts
+ * const text = await fs.readFile('/etc/hostname', 'utf8');
+ * ```
+ */
+export function readFile(path: unknown, options?: unknown): Promise<Buffer | string> {
+  if (path instanceof FileHandle) return path.readFile(options as never);
+  const e = ring();
+  const shown = e && plainPath(path);
+  const o = optionsObject(options);
+  if (shown === undefined || o === undefined) return fsp.readFile(path as string, options as never);
+  const enc = encodingOf(o);
+  const signal = signalOf(o);
+  if (enc === false || signal === false || (o.flag !== undefined && o.flag !== 'r' && o.flag !== null)) {
+    return fsp.readFile(path as string, options as never);
+  }
+  if (signal?.aborted) return aborted(signal);
+  const p = run(() => readFileRing(e!, kernelPath(path, shown), shown, enc));
+  if (signal === undefined) return p;
+  return p.then((v) => (signal.aborted ? aborted(signal) : v));
+}
+
+function writeLike(path: unknown, data: unknown, options: unknown, defaultFlag: number,
+  viaNode: () => Promise<void>, viaHandle: (h: FileHandle) => Promise<void>): Promise<void> {
+  if (path instanceof FileHandle) return viaHandle(path);
+  const e = ring();
+  const shown = e && plainPath(path);
+  const o = optionsObject(options);
+  if (shown === undefined || o === undefined || (typeof data !== 'string' && !ArrayBuffer.isView(data)) || o.flush) {
+    return viaNode();
+  }
+  const enc = encodingOf(o);
+  const signal = signalOf(o);
+  const flags = openFlags(o.flag, defaultFlag);
+  const mode = fileMode(o.mode, 0o666);
+  if (enc === false || signal === false || flags === undefined || mode === undefined) return viaNode();
+  if (signal?.aborted) return aborted(signal);
+  return run(() => writeFileRing(e!, path, shown,
+    typeof data === 'string' ? Buffer.from(data, enc ?? 'utf8') : data as ArrayBufferView, flags, mode));
+}
+
+/** Writes a whole file (replacing it; `flag` 'a' appends). Data: string, Buffer, TypedArray, or an iterable. */
+export function writeFile(path: unknown, data: unknown, options?: unknown): Promise<void> {
+  return writeLike(path, data, options, 0o1101 /* O_WRONLY | O_CREAT | O_TRUNC */,
+    () => fsp.writeFile(path as string, data as string, options as never),
+    (h) => h.writeFile(data, options as never));
+}
+
+/** Appends to a file, creating it if needed. */
+export function appendFile(path: unknown, data: unknown, options?: unknown): Promise<void> {
+  return writeLike(path, data, options, 0o2101 /* O_WRONLY | O_CREAT | O_APPEND */,
+    () => fsp.appendFile(path as string, data as string, options as never),
+    (h) => h.appendFile(data, options as never));
+}
+
+function statLike(path: unknown, options: unknown, nofollow: boolean): Promise<Stats> {
+  const e = ring();
+  const shown = e && plainPath(path);
+  if (shown === undefined || (options !== undefined && (options === null || typeof options !== 'object' || (options as { bigint?: unknown }).bigint))) {
+    return (nofollow ? fsp.lstat : fsp.stat)(path as string, options as never) as never;
+  }
+  return run(() => statRing(e!, path, shown, nofollow));
+}
+
+/** stat(2) as fs.Stats (statx on the ring; `{ bigint: true }` goes to node:fs). */
+export function stat(path: unknown, options?: unknown): Promise<Stats> {
+  return statLike(path, options, false);
+}
+
+/** lstat(2) as fs.Stats. */
+export function lstat(path: unknown, options?: unknown): Promise<Stats> {
+  return statLike(path, options, true);
+}
+
+/** Removes a file or symbolic link (unlinkat on the ring). */
+export function unlink(path: unknown): Promise<void> {
+  const e = ring();
+  const shown = e && plainPath(path);
+  if (shown === undefined) return fsp.unlink(path as string);
+  return run(() => unlinkRing(e!, path, shown, false));
+}
+
+/** Removes an empty directory (unlinkat with AT_REMOVEDIR). */
+export function rmdir(path: unknown, options?: unknown): Promise<void> {
+  const e = ring();
+  const shown = e && plainPath(path);
+  if (shown === undefined || options !== undefined) return fsp.rmdir(path as string, options as never);
+  return run(() => unlinkRing(e!, path, shown, true));
+}
+
+function twoPaths(kind: 'rename' | 'link', a: unknown, b: unknown, viaNode: () => Promise<void>): Promise<void> {
+  const e = ring();
+  const sa = e && plainPath(a);
+  const sb = e && plainPath(b);
+  if (sa === undefined || sb === undefined) return viaNode();
+  return run(() => twoPathRing(e!, kind, a, sa, b, sb));
+}
+
+/** Renames a file or directory (renameat). */
+export function rename(oldPath: unknown, newPath: unknown): Promise<void> {
+  return twoPaths('rename', oldPath, newPath, () => fsp.rename(oldPath as string, newPath as string));
+}
+
+/** Creates a hard link (linkat). */
+export function link(existingPath: unknown, newPath: unknown): Promise<void> {
+  return twoPaths('link', existingPath, newPath, () => fsp.link(existingPath as string, newPath as string));
+}
+
+/** Creates a symbolic link at `path` pointing at `target` (symlinkat); `type` is ignored on Linux. */
+export function symlink(target: unknown, path: unknown, type?: unknown): Promise<void> {
+  const e = ring();
+  const a = e && plainPath(target);
+  const b = e && plainPath(path);
+  if (a === undefined || b === undefined || (type !== undefined && type !== null && typeof type !== 'string')) {
+    return fsp.symlink(target as string, path as string, type as string);
+  }
+  return run(() => twoPathRing(e!, 'symlink', target, a, path, b));
+}
+
+/**
+ * Creates a directory (mkdirat). With `{ recursive: true }` creates missing
+ * parents and resolves with the first directory created, or undefined.
+ */
+export function mkdir(path: unknown, options?: unknown): Promise<string | undefined> {
+  const e = ring();
+  const shown = e && plainPath(path);
+  let recursive = false;
+  let mode: number | undefined = 0o777;
+  if (typeof options === 'number' || typeof options === 'string') mode = fileMode(options, 0o777);
+  else if (options !== undefined && options !== null) {
+    if (typeof options !== 'object') mode = undefined;
+    else {
+      const o = options as { recursive?: unknown; mode?: unknown };
+      mode = fileMode(o.mode, 0o777);
+      if (o.recursive !== undefined && typeof o.recursive !== 'boolean') mode = undefined;
+      recursive = o.recursive === true;
+    }
+  }
+  if (shown === undefined || mode === undefined) return fsp.mkdir(path as string, options as never);
+  return run(() => mkdirRing(e!, path, shown, mode!, recursive));
+}
+
+/** Truncates a file to `len` bytes (open, ftruncate on the ring where the kernel has it, close). */
+export function truncate(path: unknown, len?: unknown): Promise<void> {
+  const e = ring();
+  const shown = e && plainPath(path);
+  const n = len === undefined || len === null ? 0 : len;
+  if (shown === undefined || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0
+    || !e!.ring.probe().supports(Op.FTRUNCATE)) {
+    return fsp.truncate(path as string, len as number);
+  }
+  return run(() => truncateRing(e!, path, shown, n));
+}
+
+/** io_uring has no operation for these: they are node:fs/promises' own, with its documentation. */
+export const access = fsp.access;
+export const copyFile = fsp.copyFile;
+export const cp = fsp.cp;
+export const chmod = fsp.chmod;
+export const lchmod = fsp.lchmod;
+export const chown = fsp.chown;
+export const lchown = fsp.lchown;
+export const utimes = fsp.utimes;
+export const lutimes = fsp.lutimes;
+export const opendir = fsp.opendir;
+export const readdir = fsp.readdir;
+export const readlink = fsp.readlink;
+export const realpath = fsp.realpath;
+export const mkdtemp = fsp.mkdtemp;
+export const rm = fsp.rm;
+export const statfs = fsp.statfs;
+export const watch = fsp.watch;
+export const constants = fsp.constants;

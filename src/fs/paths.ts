@@ -1,0 +1,107 @@
+// The path operations uring/fs runs on the ring, each a single SQE (or a few
+// for open+write+close and recursive mkdir), failing with the errors
+// node:fs/promises gives: the same syscall names, paths and messages.
+import { dirname } from 'node:path';
+import {
+  AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_RDWR, Op,
+} from '../constants';
+import { internalAddress } from '../memory';
+import type { Engine } from './backend';
+import { fdOp, kernelPath, openPath, pathOp, rw, statxPath } from './submit';
+import { toStats } from './stats';
+import type { Stats } from 'node:fs';
+
+/** stat/lstat of a path, as fs.Stats. */
+export async function statRing(e: Engine, raw: unknown, shown: string, nofollow: boolean): Promise<Stats> {
+  const p = kernelPath(raw, shown);
+  const buf = await statxPath(e.ring, p, nofollow ? AT_SYMLINK_NOFOLLOW : 0, nofollow ? 'lstat' : 'stat', shown);
+  return toStats(buf);
+}
+
+/** unlink, or rmdir with `dir`. */
+export async function unlinkRing(e: Engine, raw: unknown, shown: string, dir: boolean): Promise<void> {
+  const p = kernelPath(raw, shown);
+  await pathOp(e.ring, Op.UNLINKAT, AT_FDCWD, p, 0, 0, dir ? AT_REMOVEDIR : 0, dir ? 'rmdir' : 'unlink', shown, undefined, p);
+}
+
+/** Two-path operations: rename, link, symlink (errors show `path -> dest`). */
+export async function twoPathRing(e: Engine, kind: 'rename' | 'link' | 'symlink',
+  rawA: unknown, a: string, rawB: unknown, b: string): Promise<void> {
+  const pa = kernelPath(rawA, a);
+  const pb = kernelPath(rawB, b);
+  const hold = [pa, pb];
+  const ring = e.ring;
+  if (kind === 'symlink') {
+    await pathOp(ring, Op.SYMLINKAT, AT_FDCWD, pa, 0, internalAddress(pb), 0, 'symlink', a, b, hold);
+  } else {
+    await pathOp(ring, kind === 'rename' ? Op.RENAMEAT : Op.LINKAT, AT_FDCWD, pa, AT_FDCWD >>> 0,
+      internalAddress(pb), 0, kind, a, b, hold);
+  }
+}
+
+function mkdirOne(e: Engine, raw: unknown, shown: string, mode: number): Promise<number> {
+  const p = kernelPath(raw, shown);
+  return pathOp(e.ring, Op.MKDIRAT, AT_FDCWD, p, mode, 0, 0, 'mkdir', shown, undefined, p);
+}
+
+async function isDir(e: Engine, shown: string): Promise<boolean> {
+  try {
+    return (await statRing(e, shown, shown, false)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * mkdir; with `recursive`, creates the missing parents and resolves with the
+ * first directory it created (undefined when all existed), as Node does.
+ */
+export async function mkdirRing(e: Engine, raw: unknown, shown: string, mode: number, recursive: boolean): Promise<string | undefined> {
+  if (!recursive) {
+    await mkdirOne(e, raw, shown, mode);
+    return undefined;
+  }
+  try {
+    await mkdirOne(e, raw, shown, mode);
+    return shown;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'EEXIST' && await isDir(e, shown)) return undefined;
+    if (code !== 'ENOENT') throw err;
+    const parent = dirname(shown);
+    if (parent === shown) throw err;
+    const first = await mkdirRing(e, parent, parent, mode, true);
+    try {
+      await mkdirOne(e, shown, shown, mode);
+    } catch (again) {
+      if ((again as { code?: string }).code === 'EEXIST' && await isDir(e, shown)) return first;
+      throw again;
+    }
+    return first ?? shown;
+  }
+}
+
+/** open, write everything, close: writeFile/appendFile of bytes. */
+export async function writeFileRing(e: Engine, raw: unknown, shown: string, data: ArrayBufferView,
+  flags: number, mode: number): Promise<void> {
+  const ring = e.ring;
+  const fd = await openPath(ring, kernelPath(raw, shown), flags | O_CLOEXEC, mode, shown);
+  try {
+    let at = 0;
+    const total = data.byteLength;
+    while (at < total) at += await rw(ring, Op.WRITE, fd, false, data, at, total - at, -1, 'write');
+  } finally {
+    await fdOp(ring, Op.CLOSE, fd, false, 0, 'close').catch(() => 0);
+  }
+}
+
+/** truncate(path, len): open for writing, ftruncate, close. */
+export async function truncateRing(e: Engine, raw: unknown, shown: string, len: number): Promise<void> {
+  const ring = e.ring;
+  const fd = await openPath(ring, kernelPath(raw, shown), O_RDWR | O_CLOEXEC, 0o666, shown);
+  try {
+    await fdOp(ring, Op.FTRUNCATE, fd, false, len, 'ftruncate');
+  } finally {
+    await fdOp(ring, Op.CLOSE, fd, false, 0, 'close').catch(() => 0);
+  }
+}

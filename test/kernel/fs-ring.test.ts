@@ -1,0 +1,146 @@
+// uring/fs on the ring itself: readFile as one linked submission, slots
+// returned, registered FileHandles, close() waiting for work, worker threads
+// and the URING_DISABLE fallback.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import * as ufs from '../../src/fs/index';
+import { ring as engine } from '../../src/fs/backend';
+import { fdinfo, openFdCount, tempDir } from '../helpers';
+
+const FS_MODULE = join(__dirname, '..', '..', 'src', 'fs', 'index.js');
+
+describe('uring/fs on an io_uring ring', () => {
+  const tmp = tempDir('uring-fs-ring-');
+  before(async () => { await ufs._setBackend('auto'); });
+  after(() => tmp.cleanup());
+
+  it('backend says io_uring and shows the ring, its file slots and whether chains are used', (t) => {
+    if (ufs.backend.kind !== 'io_uring') { t.skip(`io_uring unavailable: ${ufs.backend.reason}`); return; }
+    assert.ok(ufs.backend.ring);
+    assert.ok((ufs.backend.fileSlots ?? 0) > 0);
+    assert.equal(typeof ufs.backend.chains, 'boolean');
+    assert.equal(JSON.parse(JSON.stringify(ufs.backend)).kind, 'io_uring');
+  });
+
+  it('readFile of a small file is one enter of three linked SQEs and leaves no slot filled', async (t) => {
+    const e = engine();
+    if (!e?.chains) { t.skip('kernel lacks IORING_FEAT_LINKED_FILE or file slots'); return; }
+    const p = join(tmp.dir, 'small');
+    fs.writeFileSync(p, 'chain me');
+    const before = e.ring.stats;
+    assert.equal((await ufs.readFile(p)).toString(), 'chain me');
+    const afterStats = e.ring.stats;
+    assert.equal(afterStats.submitted - before.submitted, 3);
+    assert.equal(afterStats.enters - before.enters, 1);
+    assert.equal(e.slots.used, 0);
+    assert.equal(fdinfo(e.ring).files.size, 0);
+  });
+
+  it('a failed open in the chain frees its slot and reports the open error', async () => {
+    const e = engine()!;
+    await assert.rejects(ufs.readFile(join(tmp.dir, 'missing')), { code: 'ENOENT', syscall: 'open' });
+    await assert.rejects(ufs.readFile(tmp.dir), { code: 'EISDIR', syscall: 'read' });
+    assert.equal(e.slots.used, 0);
+    assert.equal(fdinfo(e.ring).files.size, 0);
+  });
+
+  it('500 concurrent readFiles of files of many sizes return the right bytes and leak nothing', async () => {
+    const e = engine()!;
+    const fds = openFdCount();
+    const sizes = [0, 1, 4095, 4096, 65535, 65536, 65537, 300_000];
+    const paths = sizes.map((n, k) => {
+      const p = join(tmp.dir, `s${k}`);
+      fs.writeFileSync(p, Buffer.alloc(n, 97 + k));
+      return p;
+    });
+    const reads = Array.from({ length: 500 }, (_, k) => ufs.readFile(paths[k % paths.length]!));
+    const got = await Promise.all(reads);
+    got.forEach((b, k) => assert.ok((b as Buffer).equals(fs.readFileSync(paths[k % paths.length]!)), `read ${k}`));
+    assert.equal(e.slots.used, 0);
+    assert.equal(fdinfo(e.ring).files.size, 0);
+    assert.equal(openFdCount(), fds);
+  });
+
+  it('a FileHandle is registered in a slot while open and leaves it on close', async () => {
+    const e = engine()!;
+    const p = join(tmp.dir, 'h');
+    fs.writeFileSync(p, 'handle');
+    const h = await ufs.open(p);
+    assert.equal(e.slots.used, 1);
+    assert.equal(fdinfo(e.ring).files.size, 1);
+    assert.equal((await h.read(Buffer.alloc(6), 0, 6, 0)).bytesRead, 6);
+    await h.close();
+    assert.equal(e.slots.used, 0);
+    assert.equal(fdinfo(e.ring).files.size, 0);
+    assert.equal(h.fd, -1);
+  });
+
+  it('close() waits for reads in flight, which complete with data', async () => {
+    const p = join(tmp.dir, 'w');
+    fs.writeFileSync(p, Buffer.alloc(1 << 16, 1));
+    const h = await ufs.open(p);
+    const reads = Array.from({ length: 16 }, (_, k) => h.read(Buffer.alloc(4096), 0, 4096, k * 4096));
+    let closed = false;
+    const c = h.close().then(() => { closed = true; });
+    assert.equal(h.close(), h.close());
+    for (const r of await Promise.all(reads)) assert.equal(r.bytesRead, 4096);
+    await c;
+    assert.ok(closed);
+    await assert.rejects(h.read(Buffer.alloc(1), 0, 1, 0), { code: 'EBADF', message: 'file closed' });
+  });
+
+  it('await using closes the handle', async () => {
+    const p = join(tmp.dir, 'd');
+    fs.writeFileSync(p, 'x');
+    let fh: ufs.FileHandle | undefined;
+    {
+      await using h = await ufs.open(p);
+      fh = h;
+      assert.ok(h.fd >= 0);
+    }
+    assert.equal(fh.fd, -1);
+  });
+
+  it('a worker thread gets its own ring and reads files', async (t) => {
+    if (ufs.backend.kind !== 'io_uring') { t.skip('io_uring unavailable'); return; }
+    const p = join(tmp.dir, 'wk');
+    fs.writeFileSync(p, 'from a worker');
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const fs = require(workerData.mod);
+      fs.readFile(workerData.p, 'utf8').then((text) => parentPort.postMessage({ text, kind: fs.backend.kind, ringFd: fs.backend.ring.fd }));
+    `;
+    const w = new Worker(code, { eval: true, workerData: { mod: FS_MODULE, p } });
+    const msg = await new Promise<{ text: string; kind: string; ringFd: number }>((res, rej) => { w.once('message', res); w.once('error', rej); });
+    await w.terminate();
+    assert.equal(msg.text, 'from a worker');
+    assert.equal(msg.kind, 'io_uring');
+    assert.notEqual(msg.ringFd, ufs.backend.ring!.fd);
+  });
+});
+
+describe('uring/fs without io_uring', () => {
+  it('falls back to node:fs/promises with URING_DISABLE=1 and says why', () => {
+    const code = `
+      const fs = require(${JSON.stringify(FS_MODULE)});
+      (async () => {
+        const text = await fs.readFile(${JSON.stringify(__filename)}, 'utf8');
+        let err;
+        try { await fs.stat('/nonexistent-uring-fs'); } catch (e) { err = { ...e, message: e.message }; }
+        console.log(JSON.stringify({ backend: fs.backend, same: text.length > 0, err }));
+      })();
+    `;
+    const r = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, URING_DISABLE: '1' }, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.backend.kind, 'node');
+    assert.equal(out.backend.code, 'disabled');
+    assert.match(out.backend.reason, /URING_DISABLE/);
+    assert.ok(out.same);
+    assert.deepEqual(out.err, { errno: -2, code: 'ENOENT', syscall: 'stat', path: '/nonexistent-uring-fs', message: "ENOENT: no such file or directory, stat '/nonexistent-uring-fs'" });
+  });
+});
