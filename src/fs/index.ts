@@ -17,7 +17,11 @@ import {
   mkdirRing, statRing, truncateRing, twoPathRing, unlinkRing, writeFileRing,
 } from './paths';
 import { AbortError } from '../errors';
-import type { Stats } from 'node:fs';
+import type { Stats, PathLike, OpenMode, ObjectEncodingOptions } from 'node:fs';
+import type { Abortable } from 'node:events';
+
+/** A path, or a FileHandle of this module. */
+export type PathOrHandle = PathLike | FileHandle;
 
 export { FileHandle };
 export type { FsBackend };
@@ -87,7 +91,12 @@ export function open(path: fsp.FileHandle | string | Buffer | URL, flags?: strin
  * const text = await fs.readFile('/etc/hostname', 'utf8');
  * ```
  */
-export function readFile(path: unknown, options?: unknown): Promise<Buffer | string> {
+export const readFile = readFile_ as {
+  (path: PathOrHandle, options?: ({ encoding?: null; flag?: OpenMode } & Abortable) | null): Promise<Buffer>;
+  (path: PathOrHandle, options: ({ encoding: BufferEncoding; flag?: OpenMode } & Abortable) | BufferEncoding): Promise<string>;
+  (path: PathOrHandle, options?: (ObjectEncodingOptions & Abortable & { flag?: OpenMode }) | BufferEncoding | null): Promise<string | Buffer>;
+};
+function readFile_(path: unknown, options?: unknown): Promise<Buffer | string> {
   if (path instanceof FileHandle) return path.readFile(options as never);
   const e = ring();
   const shown = e && plainPath(path);
@@ -124,14 +133,18 @@ function writeLike(path: unknown, data: unknown, options: unknown, defaultFlag: 
 }
 
 /** Writes a whole file (replacing it; `flag` 'a' appends). Data: string, Buffer, TypedArray, or an iterable. */
-export function writeFile(path: unknown, data: unknown, options?: unknown): Promise<void> {
+export const writeFile = writeFile_ as
+  (file: PathOrHandle, data: Parameters<typeof fsp.writeFile>[1], options?: Parameters<typeof fsp.writeFile>[2]) => Promise<void>;
+function writeFile_(path: unknown, data: unknown, options?: unknown): Promise<void> {
   return writeLike(path, data, options, 0o1101 /* O_WRONLY | O_CREAT | O_TRUNC */,
     () => fsp.writeFile(path as string, data as string, options as never),
     (h) => h.writeFile(data, options as never));
 }
 
 /** Appends to a file, creating it if needed. */
-export function appendFile(path: unknown, data: unknown, options?: unknown): Promise<void> {
+export const appendFile = appendFile_ as
+  (path: PathOrHandle, data: Parameters<typeof fsp.appendFile>[1], options?: Parameters<typeof fsp.appendFile>[2]) => Promise<void>;
+function appendFile_(path: unknown, data: unknown, options?: unknown): Promise<void> {
   return writeLike(path, data, options, 0o2101 /* O_WRONLY | O_CREAT | O_APPEND */,
     () => fsp.appendFile(path as string, data as string, options as never),
     (h) => h.appendFile(data, options as never));
@@ -147,17 +160,20 @@ function statLike(path: unknown, options: unknown, nofollow: boolean): Promise<S
 }
 
 /** stat(2) as fs.Stats (statx on the ring; `{ bigint: true }` goes to node:fs). */
-export function stat(path: unknown, options?: unknown): Promise<Stats> {
+export const stat = stat_ as typeof fsp.stat;
+function stat_(path: unknown, options?: unknown): Promise<Stats> {
   return statLike(path, options, false);
 }
 
 /** lstat(2) as fs.Stats. */
-export function lstat(path: unknown, options?: unknown): Promise<Stats> {
+export const lstat = lstat_ as typeof fsp.lstat;
+function lstat_(path: unknown, options?: unknown): Promise<Stats> {
   return statLike(path, options, true);
 }
 
 /** Removes a file or symbolic link (unlinkat on the ring). */
-export function unlink(path: unknown): Promise<void> {
+export const unlink = unlink_ as typeof fsp.unlink;
+function unlink_(path: unknown): Promise<void> {
   const e = ring();
   const shown = e && plainPath(path);
   if (shown === undefined) return fsp.unlink(path as string);
@@ -165,7 +181,8 @@ export function unlink(path: unknown): Promise<void> {
 }
 
 /** Removes an empty directory (unlinkat with AT_REMOVEDIR). */
-export function rmdir(path: unknown, options?: unknown): Promise<void> {
+export const rmdir = rmdir_ as typeof fsp.rmdir;
+function rmdir_(path: unknown, options?: unknown): Promise<void> {
   const e = ring();
   const shown = e && plainPath(path);
   if (shown === undefined || options !== undefined) return fsp.rmdir(path as string, options as never);
@@ -181,17 +198,20 @@ function twoPaths(kind: 'rename' | 'link', a: unknown, b: unknown, viaNode: () =
 }
 
 /** Renames a file or directory (renameat). */
-export function rename(oldPath: unknown, newPath: unknown): Promise<void> {
+export const rename = rename_ as typeof fsp.rename;
+function rename_(oldPath: unknown, newPath: unknown): Promise<void> {
   return twoPaths('rename', oldPath, newPath, () => fsp.rename(oldPath as string, newPath as string));
 }
 
 /** Creates a hard link (linkat). */
-export function link(existingPath: unknown, newPath: unknown): Promise<void> {
+export const link = link_ as typeof fsp.link;
+function link_(existingPath: unknown, newPath: unknown): Promise<void> {
   return twoPaths('link', existingPath, newPath, () => fsp.link(existingPath as string, newPath as string));
 }
 
 /** Creates a symbolic link at `path` pointing at `target` (symlinkat); `type` is ignored on Linux. */
-export function symlink(target: unknown, path: unknown, type?: unknown): Promise<void> {
+export const symlink = symlink_ as typeof fsp.symlink;
+function symlink_(target: unknown, path: unknown, type?: unknown): Promise<void> {
   const e = ring();
   const a = e && plainPath(target);
   const b = e && plainPath(path);
@@ -205,7 +225,8 @@ export function symlink(target: unknown, path: unknown, type?: unknown): Promise
  * Creates a directory (mkdirat). With `{ recursive: true }` creates missing
  * parents and resolves with the first directory created, or undefined.
  */
-export function mkdir(path: unknown, options?: unknown): Promise<string | undefined> {
+export const mkdir = mkdir_ as typeof fsp.mkdir;
+function mkdir_(path: unknown, options?: unknown): Promise<string | undefined> {
   const e = ring();
   const shown = e && plainPath(path);
   let recursive = false;
@@ -225,7 +246,8 @@ export function mkdir(path: unknown, options?: unknown): Promise<string | undefi
 }
 
 /** Truncates a file to `len` bytes (open, ftruncate on the ring where the kernel has it, close). */
-export function truncate(path: unknown, len?: unknown): Promise<void> {
+export const truncate = truncate_ as typeof fsp.truncate;
+function truncate_(path: unknown, len?: unknown): Promise<void> {
   const e = ring();
   const shown = e && plainPath(path);
   const n = len === undefined || len === null ? 0 : len;
