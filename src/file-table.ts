@@ -202,6 +202,7 @@ export class FileTable extends EventEmitter {
         // refused, so the failing entry is exactly `done`. It empties a slot
         // before it looks up the new fd: a refused fd leaves its slot empty.
         if (r === -9) this.vacate(at);
+        this.reapTags();
         return { applied: done, failedIndex: done, failedFd: list[done], error: explainRegisterError(r, [list[done]!], this.size_, done) };
       }
       for (let k = 0; k < r; k++) {
@@ -213,6 +214,7 @@ export class FileTable extends EventEmitter {
       if (r === 0) break;
       done += r;
     }
+    this.reapTags();
     return { applied: done, failedIndex: -1, failedFd: undefined, error: undefined };
   }
 
@@ -226,7 +228,9 @@ export class FileTable extends EventEmitter {
     this.needTable();
     const r = this._ring._n.register(this._ring.fd, Register.UNREGISTER_FILES, null, 0);
     if (r < 0) throw systemError(r, 'io_uring_register');
+    const tagged = this.tagged_;
     this.reset(0, false);
+    if (tagged) this.reapTags();
   }
 
   /**
@@ -264,11 +268,13 @@ export class FileTable extends EventEmitter {
     }
     const pending: number[] = [];
     for (const [tag, s] of this.liveTags) if (s === slot) pending.push(tag);
-    return Promise.all(pending.map((tag) => new Promise<void>((resolve) => {
+    const all = Promise.all(pending.map((tag) => new Promise<void>((resolve) => {
       let list = this.waiters.get(tag);
       if (list === undefined) this.waiters.set(tag, list = []);
       list.push(resolve);
     }))).then(() => undefined);
+    this.holdLoop();
+    return all;
   }
 
   /**
@@ -281,7 +287,7 @@ export class FileTable extends EventEmitter {
     if (this._ring.closed) return Promise.reject(new UringError('ERR_RING_CLOSED', 'The ring is closed'));
     return new Promise((resolve, reject) => {
       this.receivers.push({ resolve, reject });
-      this.keepAlive ??= setInterval(() => { /* keeps the loop alive while a receive() waits */ }, 1 << 30);
+      this.holdLoop();
     });
   }
 
@@ -439,11 +445,27 @@ export class FileTable extends EventEmitter {
       this.waiters.delete(lo);
       for (const w of list) w();
     }
+    this.idleCheck();
     this.emit('release', slot);
   }
 
+  /** A tag CQE posted during a register call is read at once. */
+  private reapTags(): void {
+    if (this.liveTags.size > 0 || this.waiters.size > 0) this._ring.reap();
+  }
+
+  /**
+   * While someone waits for a release or a passed file, the event loop must
+   * stay alive: with nothing in flight the ring itself does not hold it.
+   */
+  private holdLoop(): void {
+    if (this.receivers.length > 0 || this.waiters.size > 0) {
+      this.keepAlive ??= setInterval(() => { /* holds the loop */ }, 1 << 30);
+    }
+  }
+
   private idleCheck(): void {
-    if (this.receivers.length === 0 && this.keepAlive !== undefined) {
+    if (this.receivers.length === 0 && this.waiters.size === 0 && this.keepAlive !== undefined) {
       clearInterval(this.keepAlive);
       this.keepAlive = undefined;
     }
