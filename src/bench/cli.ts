@@ -2,12 +2,14 @@
 // table (or JSON lines with --json).
 import { runWorkload, formatTable, Workload } from './harness';
 import { randreadWorkload } from './workloads/randread';
+import { randreadThreadsWorkload } from './workloads/randread-threads';
 
 type Factory = () => Workload | Promise<Workload>;
 
 /** Every workload by name. Names and variant names are a contract: keep them. */
 export const WORKLOADS: Record<string, Factory> = {
   randread: () => randreadWorkload(),
+  'randread-threads': () => randreadThreadsWorkload(),
 };
 
 export function usage(): string {
