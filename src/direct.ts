@@ -93,6 +93,17 @@ function refuseCloexec(flags: number, name: string, what = 'O_CLOEXEC'): void {
   }
 }
 
+/** Validates the arguments both direct opens share. */
+function openArgs(table: FileTable, path: PathLike, flags: number, mode: number,
+  options: DirectOpenOptions | undefined): { idx: number; slot: number; p: Buffer; dirfd: number } {
+  const [idx, slot] = slotOf(table, options?.slot);
+  const p = cstring(path, 'path');
+  validateInt32(flags, 'flags');
+  refuseCloexec(flags, 'flags');
+  validateInteger(mode, 'mode', 0, 0o7777);
+  return { idx, slot, p, dirfd: dirfdOf(options) };
+}
+
 /**
  * openat(2) into a slot of the table. Resolves with the FixedFile.
  * Opening into an occupied slot replaces its file (the old one lives on until
@@ -111,12 +122,7 @@ export function openatDirect(table: FileTable, path: PathLike, flags = O_RDONLY,
   options?: DirectOpenOptions): Promise<FixedFile> {
   const ring = table._ring;
   ring._checkOpen();
-  const [idx, slot] = slotOf(table, options?.slot);
-  const p = cstring(path, 'path');
-  validateInt32(flags, 'flags');
-  refuseCloexec(flags, 'flags');
-  validateInteger(mode, 'mode', 0, 0o7777);
-  const dirfd = dirfdOf(options);
+  const { idx, slot, p, dirfd } = openArgs(table, path, flags, mode, options);
   const n = optionSlots(options);
   const early = abortedBeforeStart(options);
   if (early) return early;
@@ -134,12 +140,7 @@ export function openat2Direct(table: FileTable, path: PathLike, flags = O_RDONLY
   const ring = table._ring;
   ring._checkOpen();
   ring._need(Op.OPENAT2, 'OPENAT2');
-  const [idx, slot] = slotOf(table, options?.slot);
-  const p = cstring(path, 'path');
-  validateInt32(flags, 'flags');
-  refuseCloexec(flags, 'flags');
-  validateInteger(mode, 'mode', 0, 0o7777);
-  const dirfd = dirfdOf(options);
+  const { idx, slot, p, dirfd } = openArgs(table, path, flags, mode, options);
   const resolve = options?.resolve === undefined ? 0 : validateU64(options.resolve, 'options.resolve');
   const how = new Uint32Array(6); // struct open_how { u64 flags; u64 mode; u64 resolve; }
   put64(how, 0, flags >>> 0);

@@ -4,14 +4,13 @@
 // installs or removes a file. With nothing in flight the view equals what the
 // kernel shows in /proc/self/fdinfo/<ring fd>.
 import { EventEmitter } from 'node:events';
-import { REGISTER_FILES_SKIP, Register, RSRC_REGISTER_SPARSE } from './constants';
+import { REGISTER_FILES_SKIP, RSRC_REGISTER_SPARSE } from './constants';
+import * as sys from './file-register';
 import { FixedFile } from './files';
 import type { Ring } from './ring';
-import { TAG_BIT } from './requests';
-import { UringError, UringSystemError, invalidArgValue, systemError } from './errors';
+import { ResourceTags, LoopHold, Mailbox } from './file-events';
+import { UringError, UringSystemError, invalidArgValue, ringClosed, systemError } from './errors';
 import { validateInteger } from './validators';
-import { internalAddress } from './memory';
-import { put64 } from './sq';
 import { ensureNofile, explainRegisterError, validateFdList } from './file-limits';
 import * as direct from './direct';
 import type {
@@ -88,14 +87,10 @@ export class FileTable extends EventEmitter {
   private tagged_ = false;
   /** Current occupant's tag per slot (0: untagged). */
   private tagOf = new Uint32Array(0);
-  /** Tags the kernel has not released yet: tag -> slot. */
-  private readonly liveTags = new Map<number, number>();
-  private readonly waiters = new Map<number, (() => void)[]>();
-  private nextTag = 1;
+  private readonly tags = new ResourceTags();
   private range: [number, number] = [0, 0];
-  private readonly inbox: ReceivedFile[] = [];
-  private readonly receivers: { resolve: (f: ReceivedFile) => void; reject: (e: unknown) => void }[] = [];
-  private keepAlive: NodeJS.Timeout | undefined;
+  private readonly inbox = new Mailbox<ReceivedFile>();
+  private readonly hold = new LoopHold();
 
   /** @internal Use `ring.files`. */
   constructor(ring: Ring) {
@@ -147,10 +142,10 @@ export class FileTable extends EventEmitter {
     ensureNofile(this._ring._n, list.length);
     const data = new Int32Array(list);
     let tagWords: Uint32Array | undefined;
-    if (tags) tagWords = this.newTags(list);
+    if (tags) tagWords = this.tags.allocate(list);
     const r = tags
-      ? this.registerArg(list.length, 0, data, tagWords)
-      : this._ring._n.register(this._ring.fd, Register.REGISTER_FILES, data, list.length);
+      ? sys.registerFiles2(this._ring, list.length, 0, data, tagWords)
+      : sys.registerFiles(this._ring, data);
     if (r < 0) throw explainRegisterError(r, list, this.size_);
     this.reset(list.length, tags);
     for (let s = 0; s < list.length; s++) {
@@ -169,10 +164,10 @@ export class FileTable extends EventEmitter {
     validateInteger(n, 'n', 1, MAX_TABLE_SIZE);
     const tags = this.tagOption(options);
     ensureNofile(this._ring._n, n);
-    let r = this.registerArg(n, RSRC_REGISTER_SPARSE, undefined, undefined);
+    let r = sys.registerFiles2(this._ring, n, RSRC_REGISTER_SPARSE, undefined, undefined);
     if (r === -22 && !tags) {
       // Kernels before 5.19 have no sparse flag; a table of -1 is the same.
-      r = this._ring._n.register(this._ring.fd, Register.REGISTER_FILES, new Int32Array(n).fill(-1), n);
+      r = sys.registerFiles(this._ring, new Int32Array(n).fill(-1));
     }
     if (r < 0) throw explainRegisterError(r, [], this.size_);
     this.reset(n, tags);
@@ -195,8 +190,8 @@ export class FileTable extends EventEmitter {
     while (done < list.length) {
       const part = list.slice(done);
       const at = offset + done;
-      const tagWords = this.tagged_ ? this.newTags(part) : undefined;
-      const r = this.updateCall(at, new Int32Array(part), tagWords);
+      const tagWords = this.tagged_ ? this.tags.allocate(part) : undefined;
+      const r = sys.updateFiles(this._ring, at, new Int32Array(part), tagWords);
       if (r < 0) {
         // The kernel returns an error only when the first entry it tried was
         // refused, so the failing entry is exactly `done`. It empties a slot
@@ -226,7 +221,7 @@ export class FileTable extends EventEmitter {
   unregister(): void {
     this._ring._checkOpen();
     this.needTable();
-    const r = this._ring._n.register(this._ring.fd, Register.UNREGISTER_FILES, null, 0);
+    const r = sys.unregisterFiles(this._ring);
     if (r < 0) throw systemError(r, 'io_uring_register');
     const tagged = this.tagged_;
     this.reset(0, false);
@@ -243,10 +238,7 @@ export class FileTable extends EventEmitter {
     this.needTable();
     validateInteger(offset, 'offset', 0, this.size_);
     validateInteger(length, 'length', 0, this.size_ - offset);
-    const arg = new Uint32Array(4);
-    arg[0] = offset;
-    arg[1] = length;
-    const r = this._ring._n.register(this._ring.fd, Register.REGISTER_FILE_ALLOC_RANGE, arg, 0);
+    const r = sys.fileAllocRange(this._ring, offset, length);
     if (r < 0) throw systemError(r, 'io_uring_register');
     this.range = [offset, length];
   }
@@ -266,13 +258,7 @@ export class FileTable extends EventEmitter {
       throw new UringError('ERR_URING_UNTAGGED_FILE',
         `Slot ${slot} holds a file the kernel installed without a tag (direct open, accept, socket or a passed file); its release cannot be observed`);
     }
-    const pending: number[] = [];
-    for (const [tag, s] of this.liveTags) if (s === slot) pending.push(tag);
-    const all = Promise.all(pending.map((tag) => new Promise<void>((resolve) => {
-      let list = this.waiters.get(tag);
-      if (list === undefined) this.waiters.set(tag, list = []);
-      list.push(resolve);
-    }))).then(() => undefined);
+    const all = this.tags.whenReleased(slot);
     this.holdLoop();
     return all;
   }
@@ -282,13 +268,10 @@ export class FileTable extends EventEmitter {
    * Keeps the event loop alive while it waits.
    */
   receive(): Promise<ReceivedFile> {
-    const ready = this.inbox.shift();
-    if (ready !== undefined) return Promise.resolve(ready);
-    if (this._ring.closed) return Promise.reject(new UringError('ERR_RING_CLOSED', 'The ring is closed'));
-    return new Promise((resolve, reject) => {
-      this.receivers.push({ resolve, reject });
-      this.holdLoop();
-    });
+    if (!this.inbox.ready && this._ring.closed) return Promise.reject(ringClosed());
+    const next = this.inbox.take();
+    this.holdLoop();
+    return next;
   }
 
   // ---- direct descriptors (see direct.ts) ----------------------------------
@@ -355,7 +338,7 @@ export class FileTable extends EventEmitter {
   private occupy(slot: number, tag: number): void {
     if (this.used[slot] === 0) { this.used[slot] = 1; this.count++; }
     this.tagOf[slot] = tag;
-    if (tag !== 0) this.liveTags.set(tag, slot);
+    if (tag !== 0) this.tags.record(tag, slot);
   }
 
   private vacate(slot: number): void {
@@ -383,75 +366,24 @@ export class FileTable extends EventEmitter {
     return options.tags;
   }
 
-  /** Tag words (u64 little-endian: lo = id, hi = TAG_BIT) for each fd >= 0. */
-  private newTags(fds: readonly number[]): Uint32Array {
-    const t = new Uint32Array(fds.length * 2);
-    for (let k = 0; k < fds.length; k++) {
-      if (fds[k]! < 0) continue;
-      let id = this.nextTag;
-      while (id === 0 || this.liveTags.has(id)) id = (id + 1) >>> 0;
-      this.nextTag = (id + 1) >>> 0;
-      t[k * 2] = id;
-      t[k * 2 + 1] = TAG_BIT;
-    }
-    return t;
-  }
-
-  /** IORING_REGISTER_FILES2 with struct io_uring_rsrc_register. */
-  private registerArg(nr: number, flags: number, data: Int32Array | undefined, tags: Uint32Array | undefined): number {
-    const arg = new Uint32Array(8);
-    arg[0] = nr;
-    arg[1] = flags;
-    if (data !== undefined) put64(arg, 4, internalAddress(data));
-    if (tags !== undefined) put64(arg, 6, internalAddress(tags));
-    return this._ring._n.register(this._ring.fd, Register.REGISTER_FILES2, arg, 32);
-  }
-
-  private updateCall(offset: number, fds: Int32Array, tags: Uint32Array | undefined): number {
-    const n = this._ring._n;
-    if (tags === undefined) {
-      // struct io_uring_files_update { u32 offset; u32 resv; u64 fds; }
-      const arg = new Uint32Array(4);
-      arg[0] = offset;
-      put64(arg, 2, internalAddress(fds));
-      return n.register(this._ring.fd, Register.REGISTER_FILES_UPDATE, arg, fds.length);
-    }
-    // struct io_uring_rsrc_update2 { u32 offset; u32 resv; u64 data; u64 tags; u32 nr; u32 resv2; }
-    const arg = new Uint32Array(8);
-    arg[0] = offset;
-    put64(arg, 2, internalAddress(fds));
-    put64(arg, 4, internalAddress(tags));
-    arg[6] = fds.length;
-    return n.register(this._ring.fd, Register.REGISTER_FILES_UPDATE2, arg, 32);
-  }
-
   private onTagCqe(lo: number, hi: number, res: number): void {
     if ((hi & MSG_BIT) !== 0) {
       const encoded = hi & SLOT_MASK;
       const slot = encoded === 0 ? res : encoded - 1;
       this._installed(slot);
-      const got: ReceivedFile = { file: new FixedFile(this._ring, slot), data: lo };
-      const r = this.receivers.shift();
-      if (r !== undefined) r.resolve(got);
-      else this.inbox.push(got);
+      this.inbox.push({ file: new FixedFile(this._ring, slot), data: lo });
       this.idleCheck();
       return;
     }
-    const slot = this.liveTags.get(lo);
+    const slot = this.tags.released(lo);
     if (slot === undefined) return;
-    this.liveTags.delete(lo);
-    const list = this.waiters.get(lo);
-    if (list !== undefined) {
-      this.waiters.delete(lo);
-      for (const w of list) w();
-    }
     this.idleCheck();
     this.emit('release', slot);
   }
 
   /** A tag CQE posted during a register call is read at once. */
   private reapTags(): void {
-    if (this.liveTags.size > 0 || this.waiters.size > 0) this._ring.reap();
+    if (this.tags.outstanding) this._ring.reap();
   }
 
   /**
@@ -459,29 +391,21 @@ export class FileTable extends EventEmitter {
    * stay alive: with nothing in flight the ring itself does not hold it.
    */
   private holdLoop(): void {
-    if (this.receivers.length > 0 || this.waiters.size > 0) {
-      this.keepAlive ??= setInterval(() => { /* holds the loop */ }, 1 << 30);
-    }
+    if (this.inbox.waiting || this.tags.waiting) this.hold.set(true);
   }
 
   private idleCheck(): void {
-    if (this.receivers.length === 0 && this.waiters.size === 0 && this.keepAlive !== undefined) {
-      clearInterval(this.keepAlive);
-      this.keepAlive = undefined;
-    }
+    if (!this.inbox.waiting && !this.tags.waiting) this.hold.set(false);
   }
 
   /** The ring is about to close its fd: unregister so tags report, then settle the rest. */
   private onRingRelease(): void {
     if (this.size_ > 0 && this.tagged_) {
-      if (this._ring._n.register(this._ring.fd, Register.UNREGISTER_FILES, null, 0) >= 0) this._ring.reap();
+      if (sys.unregisterFiles(this._ring) >= 0) this._ring.reap();
     }
     this.reset(0, false);
-    for (const list of this.waiters.values()) for (const w of list) w();
-    this.waiters.clear();
-    this.liveTags.clear();
-    const err = new UringError('ERR_RING_CLOSED', 'The ring is closed');
-    for (const r of this.receivers.splice(0)) r.reject(err);
+    this.tags.settleAll();
+    this.inbox.failAll(ringClosed());
     this.idleCheck();
   }
 }
