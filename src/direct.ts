@@ -30,16 +30,21 @@ export interface SlotOptions extends OpOptions {
   /** A slot index, or 'alloc' (the default) to let the kernel pick a free one. */
   slot?: number | 'alloc';
 }
+/** Options of FileTable.openat(): openat's options and the target slot. */
 export interface DirectOpenOptions extends OpenOptions, SlotOptions {}
+/** Options of FileTable.openat2(): openat2's options and the target slot. */
 export interface DirectOpen2Options extends Open2Options, SlotOptions {}
+/** Options of FileTable.accept(). */
 export interface AcceptDirectOptions extends SlotOptions {
   /** accept4(2) flags: SOCK_NONBLOCK (SOCK_CLOEXEC has no meaning for a slot). */
   flags?: number;
 }
+/** Options of FileTable.install(). */
 export interface InstallOptions extends OpOptions {
   /** Set close-on-exec on the new fd (default true). */
   cloexec?: boolean;
 }
+/** Options of FileTable.send(). */
 export interface SendFileOptions extends OpOptions {
   /** Slot in the target's table, or 'alloc' (the default) to let its kernel side pick one. */
   slot?: number | 'alloc';

@@ -9,6 +9,9 @@
 // 2^31), so RingCore routes them here.
 import { TAG_BIT } from './requests';
 
+/** Largest file tag id: ids stay below bit 30, which registered buffers' tags use. */
+export const FILE_TAG_MAX = 0x3fffffff;
+
 /** @internal Live tags, who waits for them, and fresh ids. */
 export class ResourceTags {
   /** Tags the kernel has not released yet: id -> slot. */
@@ -27,8 +30,8 @@ export class ResourceTags {
     for (let k = 0; k < fds.length; k++) {
       if (fds[k]! < 0) continue;
       let id = this.next;
-      while (id === 0 || this.live.has(id)) id = (id + 1) >>> 0;
-      this.next = (id + 1) >>> 0;
+      while (id === 0 || this.live.has(id)) id = (id + 1) & FILE_TAG_MAX;
+      this.next = (id + 1) & FILE_TAG_MAX;
       t[k * 2] = id;
       t[k * 2 + 1] = TAG_BIT;
     }

@@ -8,7 +8,7 @@ import { REGISTER_FILES_SKIP, RSRC_REGISTER_SPARSE } from './constants';
 import * as sys from './file-register';
 import { FixedFile } from './files';
 import type { Ring } from './ring';
-import { ResourceTags, LoopHold, Mailbox } from './file-events';
+import { ResourceTags, LoopHold, Mailbox, FILE_TAG_MAX } from './file-events';
 import { UringError, UringSystemError, invalidArgValue, ringClosed, systemError } from './errors';
 import { validateInteger } from './validators';
 import { ensureNofile, explainRegisterError, validateFdList } from './file-limits';
@@ -57,6 +57,7 @@ export interface UpdateResult {
 
 /** A file another ring passed to this one (MSG_RING). */
 export interface ReceivedFile {
+  /** The slot in this ring's table that now holds the file. */
   file: FixedFile;
   /** The 32-bit value the sender attached. */
   data: number;
@@ -96,7 +97,13 @@ export class FileTable extends EventEmitter {
   constructor(ring: Ring) {
     super();
     this._ring = ring;
-    ring._tagHandler = (lo, hi, res) => this.onTagCqe(lo, hi, res);
+    // Chain with a handler installed before: registered buffers tag with bit
+    // 30 of the low word, which file tag ids never use.
+    const prev = ring._tagHandler;
+    ring._tagHandler = (lo, hi, res) => {
+      if ((hi & MSG_BIT) !== 0 || (lo & FILE_TAG_MAX) === lo) this.onTagCqe(lo, hi, res);
+      else if (prev !== undefined) prev(lo, hi, res);
+    };
     ring._beforeRelease.push(() => this.onRingRelease());
   }
 

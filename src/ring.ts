@@ -738,3 +738,7 @@ rejectInsteadOfThrow(Ring.prototype, [
   'fadvise', 'ftruncate', 'openat', 'openat2', 'closeFd', 'statx', 'fstat', 'renameat', 'unlinkat',
   'mkdirat', 'symlinkat', 'linkat', 'splice', 'tee', 'pollAdd', 'pollRemove',
 ]);
+
+rejectInsteadOfThrow(FileTable.prototype, [
+  'openat', 'openat2', 'socket', 'accept', 'close', 'install', 'updateAsync', 'send', 'released', 'receive',
+]);

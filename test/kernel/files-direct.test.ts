@@ -162,7 +162,7 @@ describe('direct descriptors', () => {
       await assert.rejects(ring.files.socket(AF_UNIX, SOCK_STREAM), { code: 'ENFILE', syscall: 'socket' });
       assert.match(fdinfo(ring).files.get(0)!, /socket/);
       assertViewMatches(ring);
-      assert.throws(() => ring.files.socket(AF_UNIX, SOCK_STREAM | C.O_CLOEXEC), { code: 'ERR_INVALID_ARG_VALUE' });
+      await assert.rejects(ring.files.socket(AF_UNIX, SOCK_STREAM | C.O_CLOEXEC), { code: 'ERR_INVALID_ARG_VALUE' });
     } finally {
       await ring.close();
     }
