@@ -423,8 +423,10 @@ function installTagHandler(ring: RingCore, pool: FixedBuffers): void {
   if (installed.has(ring)) return;
   installed.add(ring);
   const prev = ring._tagHandler;
-  ring._tagHandler = (lo: number) => {
-    if ((lo & BUFFER_TAG) !== 0) pool._onTag(lo);
-    else if (prev !== undefined) prev(lo);
+  ring._tagHandler = (lo: number, hi: number, res: number) => {
+    // Only a plain tag (high word exactly TAG_BIT) is a buffer tag; files
+    // passed in by other rings set more bits in the high word.
+    if (hi === TAG_BIT && (lo & BUFFER_TAG) !== 0) pool._onTag(lo);
+    else if (prev !== undefined) prev(lo, hi, res);
   };
 }

@@ -9,6 +9,12 @@ export { FixedBuffer, FixedBuffers, MAX_FIXED_BUFFERS, MAX_FIXED_BUFFER_SIZE } f
 export type { RegisterBuffersOptions } from './buffers';
 export { BufferRing, ProvidedBuffer } from './buffer-ring';
 export type { BufferRingOptions, RecvOptions } from './buffer-ring';
+export { FileTable, MAX_TABLE_SIZE } from './file-table';
+export type { RegisterOptions, UpdateResult, ReceivedFile } from './file-table';
+export type {
+  SlotOptions, DirectOpenOptions, DirectOpen2Options, AcceptDirectOptions, InstallOptions,
+  SendFileOptions, AsyncUpdateResult,
+} from './direct';
 export type { FileRef } from './files';
 export { Probe } from './probe';
 export { Statx } from './statx';

@@ -33,6 +33,8 @@ export const OPS = Object.freeze({
   openat: spec(Op.OPENAT, 'openat', false),
   openat2: spec(Op.OPENAT2, 'openat2', false),
   close: spec(Op.CLOSE, 'close', false),
+  /** Closes a registered slot (file_index); the kernel refuses IOSQE_FIXED_FILE on it. */
+  closeDirect: spec(Op.CLOSE, 'close_direct', false),
   statx: spec(Op.STATX, 'statx', false),
   renameat: spec(Op.RENAMEAT, 'renameat', false),
   unlinkat: spec(Op.UNLINKAT, 'unlinkat', false),

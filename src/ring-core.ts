@@ -149,7 +149,17 @@ export class RingCore {
   _w: Uint32Array;
   /** @internal eventfd watched instead of the ring fd (DEFER_TASKRUN), or -1. */
   _eventfd = -1;
-  /** @internal */ _tagHandler: ((tag: number) => void) | undefined = undefined;
+  /**
+   * @internal Receives CQEs whose user_data high word has TAG_BIT: resource
+   * tags and files passed in by other rings (see file-table.ts).
+   */
+  _tagHandler: ((lo: number, hi: number, res: number) => void) | undefined = undefined;
+  /** @internal fd (or registered ring index) given to io_uring_enter, and the flag that goes with it. */
+  _enterFd = -1;
+  /** @internal ENTER_REGISTERED_RING once the ring fd is registered, else 0. */
+  _enterFlag = 0;
+  /** @internal Run just before the ring fd is closed (unregister what must not outlive it). */
+  readonly _beforeRelease: (() => void)[] = [];
   private readonly stats_: RingStats = { enters: 0, submitted: 0, completed: 0, stale: 0, overflowFlushes: 0, staged: 0 };
   private state: 0 | 1 | 2 = 0; // open, closing, closed
   private destroyed = false;
@@ -188,6 +198,7 @@ export class RingCore {
     this._n = n;
     this._handle = r.handle;
     this.fd = r.fd;
+    this._enterFd = r.fd;
     this.sqEntries = r.sqEntries;
     this.cqEntries = r.cqEntries;
     this.setupFlags = r.flags;
@@ -396,14 +407,14 @@ export class RingCore {
       if (this._sqpoll) {
         if (sq.flags() & SQ_NEED_WAKEUP) {
           this.stats_.enters++;
-          this._n.enter(this.fd, 0, 0, ENTER_SQ_WAKEUP);
+          this._n.enter(this._enterFd, 0, 0, ENTER_SQ_WAKEUP | this._enterFlag);
         }
         submitted = fresh;
       } else if (n > 0 || this._req.live > 0) {
         this.stats_.enters++;
         // Under DEFER_TASKRUN, GETEVENTS with min_complete 0 runs the ring's
         // pending completion work without waiting.
-        const ret = this._n.enter(this.fd, n, 0, this._defer ? ENTER_GETEVENTS : 0);
+        const ret = this._n.enter(this._enterFd, n, 0, (this._defer ? ENTER_GETEVENTS : 0) | this._enterFlag);
         if (ret < 0) {
           // EAGAIN/EBUSY/EINTR: the kernel took nothing this time; entries stay
           // in the ring and go with the next flush.
@@ -444,7 +455,7 @@ export class RingCore {
     if (this._eventfd >= 0) this._n.drainEventfd(this._eventfd);
     if (this._defer || (this._sq.flags() & (SQ_TASKRUN | SQ_CQ_OVERFLOW)) !== 0) {
       this.stats_.enters++;
-      this._n.enter(this.fd, 0, 0, ENTER_GETEVENTS);
+      this._n.enter(this._enterFd, 0, 0, ENTER_GETEVENTS | this._enterFlag);
     }
     this.reap();
   }
@@ -468,7 +479,7 @@ export class RingCore {
           // GETEVENTS enter moves them into the CQ.
           this.stats_.overflowFlushes++;
           this.stats_.enters++;
-          this._n.enter(this.fd, 0, 0, ENTER_GETEVENTS);
+          this._n.enter(this._enterFd, 0, 0, ENTER_GETEVENTS | this._enterFlag);
           if (cq.tail() === head) break;
           continue;
         }
@@ -483,7 +494,7 @@ export class RingCore {
           count++;
           const r = table.lookup(lo, hi);
           if (r === undefined) {
-            if ((hi & TAG_BIT) !== 0 && this._tagHandler !== undefined) this._tagHandler(lo);
+            if ((hi & TAG_BIT) !== 0 && this._tagHandler !== undefined) this._tagHandler(lo, hi, res);
             else table.stale++;
             continue;
           }
@@ -638,6 +649,9 @@ export class RingCore {
 
   private release(): void {
     if (this.state === 2) return;
+    for (const hook of this._beforeRelease.splice(0)) {
+      try { hook(); } catch { /* the ring is going away regardless */ }
+    }
     this.state = 2;
     this._n.close(this._handle);
   }

@@ -17,6 +17,8 @@ import {
 import { invalidArgType, invalidArgValue, systemError } from './errors';
 import { Statx, STATX_SIZE } from './statx';
 import { FixedBuffer, FixedBuffers } from './buffers';
+import { FileTable } from './file-table';
+import { registerRingFd, unregisterRingFd } from './ring-fd';
 
 export type { OpOptions, RingOptions };
 
@@ -92,13 +94,15 @@ function fixedRange(buf: FixedBuffer, options: FixedIoOptions | undefined): [num
   return [off, len];
 }
 
-function dirfdOf(options: { dirfd?: number } | undefined, name = 'options.dirfd'): number {
+/** @internal */
+export function dirfdOf(options: { dirfd?: number } | undefined, name = 'options.dirfd'): number {
   const d = options?.dirfd;
   if (d === undefined || d === AT_FDCWD) return AT_FDCWD;
   return validateFd(d, name);
 }
 
-function pathString(p: PathLike): string {
+/** @internal */
+export function pathString(p: PathLike): string {
   return typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString();
 }
 
@@ -124,6 +128,26 @@ export class Ring extends RingCore {
    */
   constructor(options?: RingOptions) {
     super(options);
+  }
+
+  private files_: FileTable | undefined;
+  /** The ring's registered file table and direct descriptors (created on first use). */
+  get files(): FileTable {
+    return this.files_ ??= new FileTable(this);
+  }
+
+  /**
+   * Registers the ring's own fd with the kernel (IORING_REGISTER_RING_FDS,
+   * Linux 5.18+), so that io_uring_enter skips looking it up. Returns false
+   * where the kernel lacks it. Idempotent; undone when the ring closes.
+   */
+  registerRingFd(): boolean {
+    return registerRingFd(this);
+  }
+
+  /** Undoes registerRingFd(). */
+  unregisterRingFd(): void {
+    unregisterRingFd(this);
   }
 
   /** @internal Resolves an fd-or-FixedFile argument; returns the fd/slot and sets `this._ff`. */
@@ -713,4 +737,8 @@ rejectInsteadOfThrow(Ring.prototype, [
   'nop', 'read', 'write', 'readv', 'writev', 'fsync', 'fdatasync', 'syncFileRange', 'fallocate',
   'fadvise', 'ftruncate', 'openat', 'openat2', 'closeFd', 'statx', 'fstat', 'renameat', 'unlinkat',
   'mkdirat', 'symlinkat', 'linkat', 'splice', 'tee', 'pollAdd', 'pollRemove',
+]);
+
+rejectInsteadOfThrow(FileTable.prototype, [
+  'openat', 'openat2', 'socket', 'accept', 'close', 'install', 'updateAsync', 'send', 'released', 'receive',
 ]);

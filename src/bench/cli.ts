@@ -2,6 +2,7 @@
 // table (or JSON lines with --json).
 import { runWorkload, formatTable, Workload } from './harness';
 import { randreadWorkload } from './workloads/randread';
+import { randreadThreadsWorkload } from './workloads/randread-threads';
 import { readfileWorkload } from './workloads/readfile';
 import { filehandleRandreadWorkload } from './workloads/filehandle-randread';
 import { seqreadWorkload } from './workloads/seqread';
@@ -12,6 +13,7 @@ type Factory = () => Workload | Promise<Workload>;
 /** Every workload by name. Names and variant names are a contract: keep them. */
 export const WORKLOADS: Record<string, Factory> = {
   randread: () => randreadWorkload(),
+  'randread-threads': () => randreadThreadsWorkload(),
   readfile: () => readfileWorkload(),
   'filehandle-randread': () => filehandleRandreadWorkload(),
   seqread: () => seqreadWorkload(),

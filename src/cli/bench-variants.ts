@@ -8,7 +8,6 @@ import { O_RDONLY } from '../constants';
 import type { FileRef } from '../files';
 import { LatencySampler, Variant } from '../bench/harness';
 import { concurrentLoop } from '../bench/workloads/randread';
-import { registerFiles, RegisteredBuffers } from './registered';
 import type { Rw, VariantSpec } from './bench-options';
 
 /** What every variant of one run works on. */
@@ -96,12 +95,13 @@ function uringEngine(job: Job, s: VariantSpec): Engine {
   }
   const fd = openSync(job.path, isWrite(job.rw) ? 'r+' : 'r');
   let file: FileRef = fd;
-  if (s.fixedFiles) file = registerFiles(ring, [fd])[0]!;
+  if (s.fixedFiles) file = ring.files.register([fd])[0]!;
   const at = positions(job);
   let op: OpFn;
   if (s.fixedBuffers) {
-    const reg = new RegisteredBuffers(ring, bufs);
-    op = isWrite(job.rw) ? (k, pos) => reg.write(file, k, at(pos)) : (k, pos) => reg.read(file, k, at(pos));
+    ring.buffers.register({ count: bufs.length, size: job.bs });
+    const fixed = bufs.map(() => ring.buffers.acquire()!);
+    op = isWrite(job.rw) ? (k, pos) => ring.writeFixed(file, fixed[k]!, at(pos)) : (k, pos) => ring.readFixed(file, fixed[k]!, at(pos));
   } else {
     op = isWrite(job.rw) ? (k, pos) => ring.write(file, bufs[k]!, at(pos)) : (k, pos) => ring.read(file, bufs[k]!, at(pos));
   }

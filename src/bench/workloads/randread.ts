@@ -3,8 +3,6 @@
 import { openSync, closeSync, readSync } from 'node:fs';
 import { open as openPromise } from 'node:fs/promises';
 import { Ring } from '../../ring';
-import { FixedFile } from '../../files';
-import { Register } from '../../constants';
 import { dataFile, } from '../files';
 import { Variant, Workload, xorshift, RoundResult } from '../harness';
 
@@ -72,24 +70,35 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
   });
   variants.push(plain('uring', false));
 
-  // Registered file and registered buffers. The file is registered with the
-  // raw register call until the file-table API lands.
+  // Registered file and registered buffers.
   variants.push(uringVariant('uring-fixed-buffers', path, c, () => {
     const ring = new Ring({ entries: Math.max(64, c.iodepth * 2) });
     const fd = openSync(path, 'r');
-    const res = ring._n.register(ring.fd, Register.REGISTER_FILES, new Int32Array([fd]), 1);
-    if (res < 0) throw new Error(`register files: ${res}`);
-    const file = new FixedFile(ring, 0);
+    const [file] = ring.files.register([fd]);
     ring.buffers.register({ count: c.iodepth, size: c.bs });
     const bufs = Array.from({ length: c.iodepth }, () => ring.buffers.acquire()!);
     return {
       ring,
-      read: (k, pos) => ring.readFixed(file, bufs[k]!, pos),
+      read: (k, pos) => ring.readFixed(file!, bufs[k]!, pos),
       async close() { ring.buffers.unregister(); await ring.close(); closeSync(fd); },
     };
   }));
 
   variants.push(plain('uring-sqpoll', true));
+
+  // The same reads through a registered file: no per-read fd lookup or
+  // reference count on the file.
+  variants.push(uringVariant('uring-fixed', path, c, () => {
+    const ring = new Ring({ entries: Math.max(64, c.iodepth * 2) });
+    const fd = openSync(path, 'r');
+    const [file] = ring.files.register([fd]);
+    const bufs = Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs));
+    return {
+      ring,
+      read: (k, pos) => ring.read(file!, bufs[k]!, pos),
+      async close() { await ring.close(); closeSync(fd); },
+    };
+  }));
 
   let fh: Awaited<ReturnType<typeof openPromise>> | undefined;
   variants.push({

@@ -1,0 +1,57 @@
+// The io_uring_register calls of the file table, each with the struct its
+// opcode takes, laid out as 32-bit words (u64 fields little-endian). They
+// return the kernel's answer (a count or -errno) and decide nothing.
+import { Register } from './constants';
+import type { RingCore } from './ring-core';
+import { internalAddress } from './memory';
+import { put64 } from './sq';
+
+/** IORING_REGISTER_FILES: a dense array of fds (-1: empty slot). */
+export function registerFiles(ring: RingCore, fds: Int32Array): number {
+  return ring._n.register(ring.fd, Register.REGISTER_FILES, fds, fds.length);
+}
+
+/** IORING_REGISTER_FILES2 with struct io_uring_rsrc_register { u32 nr; u32 flags; u64 resv2; u64 data; u64 tags; }. */
+export function registerFiles2(ring: RingCore, nr: number, flags: number,
+  fds: Int32Array | undefined, tags: Uint32Array | undefined): number {
+  const arg = new Uint32Array(8);
+  arg[0] = nr;
+  arg[1] = flags;
+  if (fds !== undefined) put64(arg, 4, internalAddress(fds));
+  if (tags !== undefined) put64(arg, 6, internalAddress(tags));
+  return ring._n.register(ring.fd, Register.REGISTER_FILES2, arg, 32);
+}
+
+/**
+ * Replaces slots from `offset`: IORING_REGISTER_FILES_UPDATE without tags,
+ * IORING_REGISTER_FILES_UPDATE2 with them. Returns the count applied.
+ */
+export function updateFiles(ring: RingCore, offset: number, fds: Int32Array, tags: Uint32Array | undefined): number {
+  if (tags === undefined) {
+    // struct io_uring_files_update { u32 offset; u32 resv; u64 fds; }
+    const arg = new Uint32Array(4);
+    arg[0] = offset;
+    put64(arg, 2, internalAddress(fds));
+    return ring._n.register(ring.fd, Register.REGISTER_FILES_UPDATE, arg, fds.length);
+  }
+  // struct io_uring_rsrc_update2 { u32 offset; u32 resv; u64 data; u64 tags; u32 nr; u32 resv2; }
+  const arg = new Uint32Array(8);
+  arg[0] = offset;
+  put64(arg, 2, internalAddress(fds));
+  put64(arg, 4, internalAddress(tags));
+  arg[6] = fds.length;
+  return ring._n.register(ring.fd, Register.REGISTER_FILES_UPDATE2, arg, 32);
+}
+
+/** IORING_UNREGISTER_FILES. */
+export function unregisterFiles(ring: RingCore): number {
+  return ring._n.register(ring.fd, Register.UNREGISTER_FILES, null, 0);
+}
+
+/** IORING_REGISTER_FILE_ALLOC_RANGE with struct io_uring_file_index_range { u32 off; u32 len; u64 resv; }. */
+export function fileAllocRange(ring: RingCore, offset: number, length: number): number {
+  const arg = new Uint32Array(4);
+  arg[0] = offset;
+  arg[1] = length;
+  return ring._n.register(ring.fd, Register.REGISTER_FILE_ALLOC_RANGE, arg, 0);
+}
