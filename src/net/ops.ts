@@ -37,6 +37,15 @@ export function cancelOp(ring: Ring, t: OpToken | undefined): void {
   if (t.req.gen === t.gen && t.req.handler !== undefined) ring._cancelRequest(t.req);
 }
 
+/** Bad input becomes a rejected promise, never a synchronous throw. */
+function guard<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return f();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
 function track(ring: Ring, i: number, hold: unknown, spec: OpSpec, options: OpOptions | undefined,
   map?: (res: number, flags: number) => unknown, fail?: (res: number) => unknown): Promise<any> {
   const { req, promise } = ring._trackReq(i, hold, spec.name);
@@ -72,16 +81,18 @@ function where(addr: Uint8Array): [string | undefined, number | undefined] {
  * AF_INET6). Resolves with its fd. ERR_URING_UNSUPPORTED before Linux 5.19.
  */
 export function socket(ring: Ring, family: number, options?: OpOptions): Promise<number> {
-  ring._checkOpen();
-  ring._need(OPS.socket.op, 'SOCKET');
-  if (family !== AF_INET && family !== AF_INET6) throw invalidArgValue('family', family, 'must be AF_INET or AF_INET6');
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  // domain in fd, type in off, protocol in len; rw_flags must be 0.
-  prep(ring._w, i, OPS.socket.op, 0, family, 0, 0, SOCK_STREAM | SOCK_CLOEXEC);
-  return track(ring, i, undefined, OPS.socket, options);
+  return guard(() => {
+    ring._checkOpen();
+    ring._need(OPS.socket.op, 'SOCKET');
+    if (family !== AF_INET && family !== AF_INET6) throw invalidArgValue('family', family, 'must be AF_INET or AF_INET6');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = ring._sqe(n);
+    // domain in fd, type in off, protocol in len; rw_flags must be 0.
+    prep(ring._w, i, OPS.socket.op, 0, family, 0, 0, SOCK_STREAM | SOCK_CLOEXEC);
+    return track(ring, i, undefined, OPS.socket, options);
+  });
 }
 
 function nativeCall(res: number, syscall: string, addr?: Uint8Array): Promise<number> {
@@ -95,39 +106,43 @@ function nativeCall(res: number, syscall: string, addr?: Uint8Array): Promise<nu
  * synchronous system call. `address` is a sockaddr from encodeSockaddr().
  */
 export function bind(ring: Ring, file: FileRef, address: Uint8Array, options?: OpOptions): Promise<number> {
-  ring._checkOpen();
-  const addr = checkSockaddr(address);
-  if (!ring.probe().supports(OPS.bind.op)) {
-    refuseFixed(file, 'file', 'bind without IORING_OP_BIND');
-    return nativeCall(ring._n.bind(validateFd(file), addr), 'bind', addr);
-  }
-  const fd = ring._file(file, OPS.bind);
-  const ff = ring._ff;
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  prep(ring._w, i, OPS.bind.op, ff, fd, internalAddress(addr), 0, addr.byteLength);
-  const [a, p] = where(addr);
-  return track(ring, i, addr, OPS.bind, options, undefined, (res) => netError(res, 'bind', a, p, true));
+  return guard(() => {
+    ring._checkOpen();
+    const addr = checkSockaddr(address);
+    if (!ring.probe().supports(OPS.bind.op)) {
+      refuseFixed(file, 'file', 'bind without IORING_OP_BIND');
+      return nativeCall(ring._n.bind(validateFd(file), addr), 'bind', addr);
+    }
+    const fd = ring._file(file, OPS.bind);
+    const ff = ring._ff;
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = ring._sqe(n);
+    prep(ring._w, i, OPS.bind.op, ff, fd, internalAddress(addr), 0, addr.byteLength);
+    const [a, p] = where(addr);
+    return track(ring, i, addr, OPS.bind, options, undefined, (res) => netError(res, 'bind', a, p, true));
+  });
 }
 
 /** listen(2): IORING_OP_LISTEN where the kernel has it (6.11+), else the system call. */
 export function listen(ring: Ring, file: FileRef, backlog = 511, options?: OpOptions): Promise<number> {
-  ring._checkOpen();
-  validateInteger(backlog, 'backlog', 0, 0x7fffffff);
-  if (!ring.probe().supports(OPS.listen.op)) {
-    refuseFixed(file, 'file', 'listen without IORING_OP_LISTEN');
-    return nativeCall(ring._n.listen(validateFd(file), backlog), 'listen');
-  }
-  const fd = ring._file(file, OPS.listen);
-  const ff = ring._ff;
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  prep(ring._w, i, OPS.listen.op, ff, fd, 0, backlog, 0);
-  return track(ring, i, undefined, OPS.listen, options, undefined, (res) => netError(res, 'listen', undefined, undefined, true));
+  return guard(() => {
+    ring._checkOpen();
+    validateInteger(backlog, 'backlog', 0, 0x7fffffff);
+    if (!ring.probe().supports(OPS.listen.op)) {
+      refuseFixed(file, 'file', 'listen without IORING_OP_LISTEN');
+      return nativeCall(ring._n.listen(validateFd(file), backlog), 'listen');
+    }
+    const fd = ring._file(file, OPS.listen);
+    const ff = ring._ff;
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = ring._sqe(n);
+    prep(ring._w, i, OPS.listen.op, ff, fd, 0, backlog, 0);
+    return track(ring, i, undefined, OPS.listen, options, undefined, (res) => netError(res, 'listen', undefined, undefined, true));
+  });
 }
 
 /** What accept() resolves with. */
@@ -139,24 +154,26 @@ export interface Accepted {
 
 /** accept4(2) on the ring, close-on-exec. Resolves with the new fd and the peer's address. */
 export function accept(ring: Ring, file: FileRef, options?: OpOptions): Promise<Accepted> {
-  ring._checkOpen();
-  const fd = ring._file(file, OPS.accept);
-  const ff = ring._ff;
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  // sockaddr (28 bytes) then its socklen_t at a 4-byte boundary.
-  const mem = new Uint8Array(32);
-  new DataView(mem.buffer).setUint32(SOCKADDR_MAX, SOCKADDR_MAX, true);
-  const base = internalAddress(mem);
-  const i = ring._sqe(n);
-  const w = ring._w;
-  prep(w, i, OPS.accept.op, ff, fd, base, 0, base + SOCKADDR_MAX);
-  w[i + 7] = SOCK_CLOEXEC;
-  return track(ring, i, mem, OPS.accept, options, (res) => ({
-    fd: res,
-    remote: decodeSockaddr(mem, new DataView(mem.buffer).getUint32(SOCKADDR_MAX, true)),
-  }), (res) => netError(res, 'accept'));
+  return guard(() => {
+    ring._checkOpen();
+    const fd = ring._file(file, OPS.accept);
+    const ff = ring._ff;
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    // sockaddr (28 bytes) then its socklen_t at a 4-byte boundary.
+    const mem = new Uint8Array(32);
+    new DataView(mem.buffer).setUint32(SOCKADDR_MAX, SOCKADDR_MAX, true);
+    const base = internalAddress(mem);
+    const i = ring._sqe(n);
+    const w = ring._w;
+    prep(w, i, OPS.accept.op, ff, fd, base, 0, base + SOCKADDR_MAX);
+    w[i + 7] = SOCK_CLOEXEC;
+    return track(ring, i, mem, OPS.accept, options, (res) => ({
+      fd: res,
+      remote: decodeSockaddr(mem, new DataView(mem.buffer).getUint32(SOCKADDR_MAX, true)),
+    }), (res) => netError(res, 'accept'));
+  });
 }
 
 /**
@@ -178,61 +195,69 @@ export function acceptMultishot(ring: Ring, file: FileRef, onCqe: CqeHandler): O
 
 /** connect(2) on the ring. Rejects like node:net: `connect ECONNREFUSED 127.0.0.1:9`. */
 export function connect(ring: Ring, file: FileRef, address: Uint8Array, options?: OpOptions): Promise<number> {
-  ring._checkOpen();
-  const fd = ring._file(file, OPS.connect);
-  const ff = ring._ff;
-  const addr = checkSockaddr(address);
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  prep(ring._w, i, OPS.connect.op, ff, fd, internalAddress(addr), 0, addr.byteLength);
-  const [a, p] = where(addr);
-  return track(ring, i, addr, OPS.connect, options, undefined, (res) => netError(res, 'connect', a, p));
+  return guard(() => {
+    ring._checkOpen();
+    const fd = ring._file(file, OPS.connect);
+    const ff = ring._ff;
+    const addr = checkSockaddr(address);
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = ring._sqe(n);
+    prep(ring._w, i, OPS.connect.op, ff, fd, internalAddress(addr), 0, addr.byteLength);
+    const [a, p] = where(addr);
+    return track(ring, i, addr, OPS.connect, options, undefined, (res) => netError(res, 'connect', a, p));
+  });
 }
 
 /** send(2) with MSG_NOSIGNAL. Resolves with the bytes sent (possibly fewer than asked). */
 export function send(ring: Ring, file: FileRef, data: ArrayBufferView, options?: OpOptions): Promise<number> {
-  ring._checkOpen();
-  const fd = ring._file(file, OPS.send);
-  const ff = ring._ff;
-  const addr = viewAddress(data, 'data');
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  const w = ring._w;
-  prep(w, i, OPS.send.op, ff, fd, addr, data.byteLength, 0);
-  w[i + 7] = MSG_NOSIGNAL;
-  return track(ring, i, data, OPS.send, options, undefined, (res) => netError(res, 'write'));
+  return guard(() => {
+    ring._checkOpen();
+    const fd = ring._file(file, OPS.send);
+    const ff = ring._ff;
+    const addr = viewAddress(data, 'data');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = ring._sqe(n);
+    const w = ring._w;
+    prep(w, i, OPS.send.op, ff, fd, addr, data.byteLength, 0);
+    w[i + 7] = MSG_NOSIGNAL;
+    return track(ring, i, data, OPS.send, options, undefined, (res) => netError(res, 'write'));
+  });
 }
 
 /** recv(2) into `buffer`. Resolves with the bytes received, 0 at end of stream. */
 export function recv(ring: Ring, file: FileRef, buffer: ArrayBufferView, options?: OpOptions): Promise<number> {
-  ring._checkOpen();
-  const fd = ring._file(file, OPS.recv);
-  const ff = ring._ff;
-  const addr = viewAddress(buffer, 'buffer');
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  prep(ring._w, i, OPS.recv.op, ff, fd, addr, buffer.byteLength, 0);
-  return track(ring, i, buffer, OPS.recv, options, undefined, (res) => netError(res, 'read'));
+  return guard(() => {
+    ring._checkOpen();
+    const fd = ring._file(file, OPS.recv);
+    const ff = ring._ff;
+    const addr = viewAddress(buffer, 'buffer');
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = ring._sqe(n);
+    prep(ring._w, i, OPS.recv.op, ff, fd, addr, buffer.byteLength, 0);
+    return track(ring, i, buffer, OPS.recv, options, undefined, (res) => netError(res, 'read'));
+  });
 }
 
 /** shutdown(2): `how` is SHUT_RD, SHUT_WR or SHUT_RDWR. */
 export function shutdown(ring: Ring, file: FileRef, how: number, options?: OpOptions): Promise<number> {
-  ring._checkOpen();
-  const fd = ring._file(file, OPS.shutdown);
-  const ff = ring._ff;
-  validateInteger(how, 'how', 0, SHUT_RDWR);
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  prep(ring._w, i, OPS.shutdown.op, ff, fd, 0, how, 0);
-  return track(ring, i, undefined, OPS.shutdown, options);
+  return guard(() => {
+    ring._checkOpen();
+    const fd = ring._file(file, OPS.shutdown);
+    const ff = ring._ff;
+    validateInteger(how, 'how', 0, SHUT_RDWR);
+    const n = optionSlots(options);
+    const early = abortedBeforeStart(options);
+    if (early) return early;
+    const i = ring._sqe(n);
+    prep(ring._w, i, OPS.shutdown.op, ff, fd, 0, how, 0);
+    return track(ring, i, undefined, OPS.shutdown, options);
+  });
 }
 
 // ---- handler forms for the socket hot paths --------------------------------

@@ -304,7 +304,7 @@ export class Socket extends EventEmitter implements AsyncIterable<Buffer | strin
     const done = (): void => {
       // An iterator reports the error through next(); 'error' then needs a listener.
       if (err && (!this.iterating || this.listenerCount('error') > 0)) this.emit('error', err);
-      this.emit('close', err !== undefined);
+      process.nextTick(() => this.emit('close', err !== undefined));
     };
     if (fd < 0 || this.closing || this._ring.closed) { process.nextTick(done); return; }
     this.closing = true;
