@@ -2,12 +2,16 @@
 // table (or JSON lines with --json).
 import { runWorkload, formatTable, Workload } from './harness';
 import { randreadWorkload } from './workloads/randread';
+import { echoWorkload } from './workloads/echo';
+import { httpWorkload } from './workloads/http';
 
 type Factory = () => Workload | Promise<Workload>;
 
 /** Every workload by name. Names and variant names are a contract: keep them. */
 export const WORKLOADS: Record<string, Factory> = {
   randread: () => randreadWorkload(),
+  echo: () => echoWorkload(),
+  http: () => httpWorkload(),
 };
 
 export function usage(): string {
