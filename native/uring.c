@@ -605,6 +605,61 @@ static napi_value js_ids(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// ---- socket helpers --------------------------------------------------------
+// Synchronous fallbacks for socket calls that have no io_uring opcode on the
+// running kernel (bind and listen before Linux 6.11) or none at all
+// (setsockopt with an int value, getsockname, getpeername). Flat, -errno.
+
+// bind(fd, sockaddr bytes) -> 0 or -errno
+static napi_value js_bind(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  INT_ARG(0, fd);
+  void *data = NULL;
+  size_t len = 0;
+  if (!get_memory(env, argv[1], &data, &len) || len == 0 || len > sizeof(struct sockaddr_storage)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "bind() takes a sockaddr buffer");
+    return NULL;
+  }
+  return make_int(env, bind((int)fd, (const struct sockaddr *)data, (socklen_t)len) < 0 ? -errno : 0);
+}
+
+// listen(fd, backlog) -> 0 or -errno
+static napi_value js_listen(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  INT_ARG(0, fd);
+  INT_ARG(1, backlog);
+  return make_int(env, listen((int)fd, (int)backlog) < 0 ? -errno : 0);
+}
+
+// setsockopt(fd, level, name, int value) -> 0 or -errno
+static napi_value js_setsockopt(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  INT_ARG(0, fd);
+  INT_ARG(1, level);
+  INT_ARG(2, name);
+  INT_ARG(3, value);
+  int v = (int)value;
+  return make_int(env, setsockopt((int)fd, (int)level, (int)name, &v, sizeof v) < 0 ? -errno : 0);
+}
+
+// getsockname(fd, out) / getpeername(fd, out) -> address length or -errno
+static napi_value sockname(napi_env env, napi_callback_info info, int peer) {
+  ARGS(2);
+  INT_ARG(0, fd);
+  void *data = NULL;
+  size_t len = 0;
+  if (!get_memory(env, argv[1], &data, &len) || len == 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected an output buffer");
+    return NULL;
+  }
+  socklen_t sl = (socklen_t)len;
+  int rc = peer ? getpeername((int)fd, (struct sockaddr *)data, &sl)
+                : getsockname((int)fd, (struct sockaddr *)data, &sl);
+  return make_int(env, rc < 0 ? -errno : (int64_t)sl);
+}
+static napi_value js_getsockname(napi_env env, napi_callback_info info) { return sockname(env, info, 0); }
+static napi_value js_getpeername(napi_env env, napi_callback_info info) { return sockname(env, info, 1); }
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"setup", NULL, js_setup, NULL, NULL, NULL, napi_default, NULL},
@@ -623,6 +678,11 @@ static napi_value init(napi_env env, napi_value exports) {
       {"eventfd", NULL, js_eventfd, NULL, NULL, NULL, napi_default, NULL},
       {"drainEventfd", NULL, js_drain_eventfd, NULL, NULL, NULL, napi_default, NULL},
       {"ids", NULL, js_ids, NULL, NULL, NULL, napi_default, NULL},
+      {"bind", NULL, js_bind, NULL, NULL, NULL, napi_default, NULL},
+      {"listen", NULL, js_listen, NULL, NULL, NULL, napi_default, NULL},
+      {"setsockopt", NULL, js_setsockopt, NULL, NULL, NULL, napi_default, NULL},
+      {"getsockname", NULL, js_getsockname, NULL, NULL, NULL, napi_default, NULL},
+      {"getpeername", NULL, js_getpeername, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -155,3 +155,21 @@ export const STATX_BASIC_STATS = 0x7ff;
 export const STATX_BTIME = 0x800;
 export const RLIMIT_NOFILE = 7;
 export const RLIMIT_MEMLOCK = 8;
+
+/** Linux socket numbers used by uring/net (the same on x86-64 and arm64). */
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const SOCK_STREAM = 1;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SO_REUSEADDR = 2;
+export const SO_KEEPALIVE = 9;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_IPV6 = 41;
+export const IPV6_V6ONLY = 26;
+export const TCP_NODELAY = 1;
+export const TCP_KEEPIDLE = 4;
+export const SHUT_RD = 0;
+export const SHUT_WR = 1;
+export const SHUT_RDWR = 2;
+export const MSG_NOSIGNAL = 0x4000;

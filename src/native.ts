@@ -22,6 +22,14 @@ export interface NativeBinding {
   ids(): [number, number, number, number];
   eventfd(): number;
   drainEventfd(fd: number): number;
+  /** bind(2) with the bytes of a sockaddr. */
+  bind(fd: number, sockaddr: Uint8Array): number;
+  listen(fd: number, backlog: number): number;
+  /** setsockopt(2) with an int value. */
+  setsockopt(fd: number, level: number, name: number, value: number): number;
+  /** getsockname(2) into `out`; returns the address length. */
+  getsockname(fd: number, out: Uint8Array): number;
+  getpeername(fd: number, out: Uint8Array): number;
 }
 
 export interface NativeRing {

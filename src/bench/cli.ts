@@ -7,6 +7,8 @@ import { readfileWorkload } from './workloads/readfile';
 import { filehandleRandreadWorkload } from './workloads/filehandle-randread';
 import { seqreadWorkload } from './workloads/seqread';
 import { seqwriteWorkload } from './workloads/seqwrite';
+import { echoWorkload } from './workloads/echo';
+import { httpWorkload } from './workloads/http';
 
 type Factory = () => Workload | Promise<Workload>;
 
@@ -18,6 +20,8 @@ export const WORKLOADS: Record<string, Factory> = {
   'filehandle-randread': () => filehandleRandreadWorkload(),
   seqread: () => seqreadWorkload(),
   seqwrite: () => seqwriteWorkload(),
+  echo: () => echoWorkload(),
+  http: () => httpWorkload(),
 };
 
 export function usage(): string {

@@ -1,0 +1,114 @@
+// How a listening socket accepts: the accept strategy, behind a small
+// interface so that the server does not care how connections arrive.
+//
+// Today: multishot accept (one armed request, a CQE per connection) into
+// plain fds, falling back to re-armed single-shot accepts on kernels that
+// refuse IORING_ACCEPT_MULTISHOT (before 5.19). Later: multishot accept into
+// direct descriptors (file_index = IORING_FILE_INDEX_ALLOC), handing the
+// server registered-file handles; only this file and the fd type it reports
+// change.
+import type { Ring } from '../ring';
+import { AddressInfo } from './sockaddr';
+import { OpToken, accept, acceptMultishot, cancelOp, isLast } from './ops';
+import { netError } from './errors';
+
+/** Where accepted connections go. */
+export interface AcceptSink {
+  /** A new connection; `remote` when the strategy learned the peer's address. */
+  onAccept(fd: number, remote: AddressInfo | undefined): void;
+  /** Accepting failed for good (not a transient shortage of fds or memory). */
+  onError(err: Error): void;
+}
+
+/** A listening socket's accept strategy. start/stop may alternate (back-pressure). */
+export interface Acceptor {
+  start(): void;
+  /** Stops accepting; connections already accepted are still delivered. */
+  stop(): void;
+}
+
+const EINVAL = -22;
+const ECANCELED = -125;
+/** Shortages that pass: wait a little and accept again. */
+const TRANSIENT = new Set([-24 /* EMFILE */, -23 /* ENFILE */, -105 /* ENOBUFS */, -12 /* ENOMEM */, -103 /* ECONNABORTED */]);
+const RETRY_MS = 20;
+
+class RingAcceptor implements Acceptor {
+  private wanted = false;
+  private armed = false;
+  private token: OpToken | undefined;
+  private multishot = true;
+  private accepted = false;
+  private retry: NodeJS.Timeout | undefined;
+  private abort: AbortController | undefined;
+  private readonly onCqe = (res: number, flags: number): void => this.complete(res, flags);
+
+  constructor(private readonly ring: Ring, private readonly fd: number, private readonly sink: AcceptSink) {}
+
+  start(): void {
+    this.wanted = true;
+    if (!this.armed && this.retry === undefined) this.arm();
+  }
+
+  stop(): void {
+    this.wanted = false;
+    if (this.retry !== undefined) { clearTimeout(this.retry); this.retry = undefined; }
+    cancelOp(this.ring, this.token);
+    this.abort?.abort();
+  }
+
+  private arm(): void {
+    if (this.ring.closed) return;
+    this.armed = true;
+    if (this.multishot) {
+      this.token = acceptMultishot(this.ring, this.fd, this.onCqe);
+      return;
+    }
+    this.token = undefined;
+    const abort = this.abort = new AbortController();
+    accept(this.ring, this.fd, { signal: abort.signal }).then(
+      (a) => { this.armed = false; this.sink.onAccept(a.fd, a.remote); this.next(); },
+      (err: { errno?: number }) => {
+        this.armed = false;
+        if (!abort.signal.aborted) this.failed(err.errno ?? -5, err as Error);
+      },
+    );
+  }
+
+  private next(): void {
+    if (this.wanted && !this.armed && this.retry === undefined) this.arm();
+  }
+
+  private complete(res: number, flags: number): void {
+    const last = isLast(flags);
+    if (last) { this.armed = false; this.token = undefined; }
+    if (res >= 0) {
+      this.accepted = true;
+      this.sink.onAccept(res, undefined);
+      if (last) this.next();
+      return;
+    }
+    if (res === EINVAL && !this.accepted && this.multishot) {
+      // The kernel does not know IORING_ACCEPT_MULTISHOT.
+      this.multishot = false;
+      this.next();
+      return;
+    }
+    if (last) this.failed(res);
+  }
+
+  private failed(res: number, err?: Error): void {
+    if (res === ECANCELED || !this.wanted) return;
+    if (TRANSIENT.has(res)) {
+      this.retry = setTimeout(() => { this.retry = undefined; this.next(); }, RETRY_MS);
+      return;
+    }
+    this.wanted = false;
+    this.sink.onError(err ?? netError(res, 'accept'));
+  }
+}
+
+/** The accept strategy for a listening socket on `ring`. */
+export function createAcceptor(ring: Ring, fd: number, sink: AcceptSink): Acceptor {
+  return new RingAcceptor(ring, fd, sink);
+}

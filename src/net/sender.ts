@@ -1,0 +1,163 @@
+// How a connection sends: one send in flight at a time (two sends racing on
+// one stream socket could reorder bytes when the first is only partly done),
+// writes queued behind it gathered into one sendmsg, partial sends resumed,
+// and large single buffers sent zero-copy where the kernel has SEND_ZC.
+//
+// Write callbacks run once the kernel has taken the bytes; for a zero-copy
+// send, only after its notification says the kernel no longer reads the
+// buffer, so a caller that reuses its buffer in the callback is safe.
+import { CQE_F_MORE, CQE_F_NOTIF } from '../constants';
+import type { Ring } from '../ring';
+import { OPS } from '../opcodes';
+import { UringError } from '../errors';
+import { IOV_MAX, sendFrom, sendFromMany, sendZeroCopy } from './ops';
+
+/** Called when a write has been sent, or with the error that stopped it. */
+export type WriteCallback = (err?: Error | null) => void;
+
+export interface SenderOptions {
+  highWaterMark: number;
+  zeroCopyThreshold: number | false | undefined;
+  onDrain(): void;
+  onError(res: number): void;
+  /** Everything was sent after end(). */
+  onFlushed(): void;
+}
+
+const DEFAULT_ZC_THRESHOLD = 65536;
+
+export class Sender {
+  /** Bytes queued or in flight. */
+  length = 0;
+  bytesWritten = 0;
+  private fd = -1;
+  private bufs: Buffer[] = [];
+  private cbs: (WriteCallback | undefined)[] = [];
+  private inFlight = false;
+  private needDrain = false;
+  private ending = false;
+  private flushed = false;
+  private aborted = false;
+  private zcPending = 0;
+  private zcWaiting: WriteCallback[] = [];
+  private readonly zcThreshold: number;
+  private readonly onSent = (res: number): void => this.sent(res);
+  private readonly onZc = (res: number, flags: number): void => {
+    if ((flags & CQE_F_NOTIF) !== 0) {
+      this.zcReleased();
+      return;
+    }
+    // Without CQE_F_MORE no notification follows: the kernel is done already.
+    if ((flags & CQE_F_MORE) === 0) this.zcReleased(true);
+    this.sent(res);
+  };
+
+  constructor(private readonly ring: Ring, private readonly o: SenderOptions) {
+    const t = o.zeroCopyThreshold;
+    this.zcThreshold = t === false || !ring.probe().supports(OPS.sendZc.op) ? Infinity
+      : t === undefined ? DEFAULT_ZC_THRESHOLD : t;
+  }
+
+  attach(fd: number): void {
+    this.fd = fd;
+    this.kick();
+  }
+
+  /** Queues a buffer; returns whether the queue is under the high-water mark. */
+  write(buf: Buffer, cb: WriteCallback | undefined): boolean {
+    if (buf.length === 0) {
+      if (cb) process.nextTick(cb);
+    } else {
+      this.bufs.push(buf);
+      this.cbs.push(cb);
+      this.length += buf.length;
+      this.kick();
+    }
+    const ok = this.length < this.o.highWaterMark;
+    if (!ok) this.needDrain = true;
+    return ok;
+  }
+
+  /** No more writes: report onFlushed() once the queue is empty. */
+  end(): void {
+    this.ending = true;
+    this.checkFlushed();
+  }
+
+  /** Fails every queued write's callback; sends in flight finish in the kernel. */
+  abort(err: Error | undefined): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const e = err ?? new UringError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
+    const cbs = this.cbs.concat(this.zcWaiting);
+    this.bufs = [];
+    this.cbs = [];
+    this.zcWaiting = [];
+    this.length = 0;
+    for (const cb of cbs) if (cb) process.nextTick(cb, e);
+  }
+
+  private kick(): void {
+    if (this.inFlight || this.fd < 0 || this.aborted || this.bufs.length === 0) return;
+    this.inFlight = true;
+    const bufs = this.bufs;
+    if (bufs.length === 1) {
+      const b = bufs[0]!;
+      if (b.length >= this.zcThreshold) {
+        this.zcPending++;
+        sendZeroCopy(this.ring, this.fd, b, this.onZc);
+      } else {
+        sendFrom(this.ring, this.fd, b, this.onSent);
+      }
+    } else {
+      sendFromMany(this.ring, this.fd, bufs.length > IOV_MAX ? bufs.slice(0, IOV_MAX) : bufs.slice(), this.onSent);
+    }
+  }
+
+  private sent(res: number): void {
+    this.inFlight = false;
+    if (this.aborted) return;
+    if (res < 0) {
+      this.o.onError(res);
+      return;
+    }
+    // Drop what was sent from the front of the queue; keep a partial rest.
+    this.bytesWritten += res;
+    this.length -= res;
+    const bufs = this.bufs;
+    let k = 0;
+    let n = res;
+    while (k < bufs.length && n >= bufs[k]!.length) n -= bufs[k++]!.length;
+    if (n > 0) bufs[k] = bufs[k]!.subarray(n);
+    const done = k === 0 ? undefined : this.cbs.splice(0, k);
+    if (k > 0) bufs.splice(0, k);
+    this.kick();
+    if (done !== undefined) {
+      for (const cb of done) {
+        if (cb === undefined) continue;
+        if (this.zcPending > 0) this.zcWaiting.push(cb); else cb();
+      }
+    }
+    if (this.bufs.length === 0 && this.needDrain && !this.aborted) {
+      this.needDrain = false;
+      this.o.onDrain();
+    }
+    this.checkFlushed();
+  }
+
+  private zcReleased(early = false): void {
+    this.zcPending--;
+    if (this.zcPending > 0 || early) return;
+    const cbs = this.zcWaiting;
+    this.zcWaiting = [];
+    for (const cb of cbs) cb();
+    this.checkFlushed();
+  }
+
+  private checkFlushed(): void {
+    if (!this.ending || this.flushed || this.aborted || this.fd < 0) return;
+    if (this.inFlight || this.bufs.length > 0) return;
+    this.flushed = true;
+    this.o.onFlushed();
+  }
+}
