@@ -29,6 +29,8 @@ export interface Workload {
   unit: string;
   /** The variant the others are compared with. */
   baseline: string;
+  /** A second variant to compare with (for example `uring` when the baseline is Node's). */
+  secondary?: string;
   variants: Variant[];
   teardown?(): Promise<void> | void;
 }
@@ -49,6 +51,9 @@ export interface VariantSummary {
   gb_per_sec?: number;
   ratio_vs_baseline: number;
   baseline: string;
+  /** Ratio to the workload's second reference variant, when it has one. */
+  ratio_vs_secondary?: number;
+  secondary?: string;
   rounds: number;
   /** ops/s of each round, in order. */
   samples: number[];
@@ -97,6 +102,7 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
   for (const v of w.variants) await v.teardown?.();
   await w.teardown?.();
   const base = median(samples.get(w.baseline) ?? [1]);
+  const second = w.secondary !== undefined && samples.has(w.secondary) ? median(samples.get(w.secondary)!) : undefined;
   return w.variants.map((v) => {
     const s = samples.get(v.name)!;
     const ops = median(s);
@@ -110,6 +116,10 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
       samples: s.map((x) => Math.round(x)),
       cpu_us_per_op: Number((median(cpu.get(v.name)!) * 1e6).toFixed(3)),
     };
+    if (second !== undefined) {
+      out.ratio_vs_secondary = Number((ops / second).toFixed(3));
+      out.secondary = w.secondary;
+    }
     const b = bytes.get(v.name)!;
     if (b.length) {
       out.mb_per_sec = Number((median(b) / 1e6).toFixed(1));
@@ -132,18 +142,21 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
 /** A plain-text table of summaries, with ratios against the baseline. */
 export function formatTable(rows: VariantSummary[], unit: string): string {
   if (rows.length === 0) return '';
-  const head = ['variant', 'ops/s (median)', 'vs ' + rows[0]!.baseline, 'MB/s', 'CPU us/op', 'p50 us', 'p99 us', 'p99.9 us'];
+  const secondary = rows[0]!.secondary;
+  const head = ['variant', 'ops/s (median)', 'vs ' + rows[0]!.baseline, secondary ? `vs ${secondary}` : '',
+    'MB/s', 'CPU us/op', 'p50 us', 'p99 us', 'p99.9 us'];
   const body = rows.map((r) => [
     r.variant,
     r.ops_per_sec.toLocaleString('en-US'),
     `${r.ratio_vs_baseline.toFixed(2)}x`,
+    r.ratio_vs_secondary === undefined ? '' : `${r.ratio_vs_secondary.toFixed(3)}x`,
     r.mb_per_sec === undefined ? '' : r.mb_per_sec.toFixed(0),
     r.cpu_us_per_op === undefined ? '' : r.cpu_us_per_op.toFixed(2),
     r.p50_us === undefined ? '' : r.p50_us.toFixed(1),
     r.p99_us === undefined ? '' : r.p99_us.toFixed(1),
     r.p999_us === undefined ? '' : r.p999_us.toFixed(1),
   ]);
-  const keep = head.map((_, c) => c < 4 || body.some((row) => row[c] !== ''));
+  const keep = head.map((_, c) => c < 3 || body.some((row) => row[c] !== ''));
   const cols = head.map((h, c) => Math.max(h.length, ...body.map((row) => row[c]!.length)));
   const line = (cells: string[]): string => cells
     .map((x, c) => (c === 0 ? x.padEnd(cols[c]!) : x.padStart(cols[c]!)))

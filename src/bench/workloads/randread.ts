@@ -59,7 +59,7 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
   const variants: Variant[] = [];
 
   const plain = (variant: string, sqpoll: boolean): Variant => uringVariant(variant, path, c, () => {
-    const ring = new Ring({ entries: Math.max(64, c.iodepth * 2), sqpoll: sqpoll && { idleMs: 1000 } });
+    const ring = new Ring({ entries: Math.max(64, c.iodepth * 2), sqpoll: sqpoll && { idleMs: 20 } });
     const fd = openSync(path, 'r');
     const bufs = Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs));
     return {
@@ -69,6 +69,20 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
     };
   });
   variants.push(plain('uring', false));
+
+  // The same reads through a registered file: no per-read fd lookup or
+  // reference count on the file.
+  variants.push(uringVariant('uring-fixed', path, c, () => {
+    const ring = new Ring({ entries: Math.max(64, c.iodepth * 2) });
+    const fd = openSync(path, 'r');
+    const [file] = ring.files.register([fd]);
+    const bufs = Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs));
+    return {
+      ring,
+      read: (k, pos) => ring.read(file!, bufs[k]!, pos),
+      async close() { await ring.close(); closeSync(fd); },
+    };
+  }));
 
   // Registered file and registered buffers.
   variants.push(uringVariant('uring-fixed-buffers', path, c, () => {
@@ -85,20 +99,6 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
   }));
 
   variants.push(plain('uring-sqpoll', true));
-
-  // The same reads through a registered file: no per-read fd lookup or
-  // reference count on the file.
-  variants.push(uringVariant('uring-fixed', path, c, () => {
-    const ring = new Ring({ entries: Math.max(64, c.iodepth * 2) });
-    const fd = openSync(path, 'r');
-    const [file] = ring.files.register([fd]);
-    const bufs = Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs));
-    return {
-      ring,
-      read: (k, pos) => ring.read(file!, bufs[k]!, pos),
-      async close() { await ring.close(); closeSync(fd); },
-    };
-  }));
 
   let fh: Awaited<ReturnType<typeof openPromise>> | undefined;
   variants.push({
@@ -131,5 +131,5 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
     teardown() { if (sfd >= 0) closeSync(sfd); sfd = -1; },
   });
 
-  return { name, unit: `${c.bs} B random read, ${c.iodepth} in flight`, baseline: 'node-filehandle', variants };
+  return { name, unit: `${c.bs} B random read, ${c.iodepth} in flight`, baseline: 'node-filehandle', secondary: 'uring', variants };
 }

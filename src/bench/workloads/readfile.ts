@@ -70,5 +70,5 @@ export function readfileWorkload(c: ReadfileConfig = READFILE_DEFAULTS): Workloa
       },
     },
   ];
-  return { name: 'readfile', unit: `readFile of ${c.size} B files, ${c.iodepth} in flight`, baseline: 'node-fs-promises', variants };
+  return { name: 'readfile', unit: `readFile of ${c.size} B files, ${c.iodepth} in flight`, baseline: 'node-fs-promises', secondary: 'node-readfilesync', variants };
 }
