@@ -10,7 +10,7 @@
 // promise. A handler request can be cancelled through the token it returns.
 import {
   ACCEPT_MULTISHOT, AF_INET, AF_INET6, CQE_F_MORE, IOSQE_IO_HARDLINK, MSG_NOSIGNAL,
-  SHUT_RDWR, SOCK_CLOEXEC, SOCK_STREAM,
+  SHUT_RDWR, SOCK_CLOEXEC, SOCK_STREAM, IOSQE_BUFFER_SELECT, RECV_MULTISHOT,
 } from '../constants';
 import type { Ring, OpOptions } from '../ring';
 import { OPS, OpSpec } from '../opcodes';
@@ -267,6 +267,20 @@ export function recvInto(ring: Ring, fd: number, buffer: Uint8Array, onCqe: CqeH
   const i = ring._sqe(1);
   prep(ring._w, i, OPS.recv.op, 0, fd, internalAddress(buffer), buffer.byteLength, 0);
   return handler(ring, i, buffer, OPS.recv, onCqe);
+}
+
+/**
+ * Multishot recv (Linux 6.0+): one request that posts a CQE per chunk, each
+ * in a buffer the kernel picks from provided-buffer group `group`, until
+ * end of file, an error, ENOBUFS or a cancel ends it (no CQE_F_MORE).
+ */
+export function recvMultishot(ring: Ring, fd: number, group: number, onCqe: CqeHandler): OpToken {
+  const i = ring._sqe(1);
+  const w = ring._w;
+  prep(w, i, OPS.recv.op, IOSQE_BUFFER_SELECT, fd, 0, 0, 0);
+  w[i] |= RECV_MULTISHOT << 16; // ioprio carries the recv flags
+  w[i + 10] = group;            // buf_group
+  return handler(ring, i, undefined, OPS.recv, onCqe);
 }
 
 /** send of one buffer with MSG_NOSIGNAL. */

@@ -1,14 +1,18 @@
 // How a connection receives: the receive strategy, behind a small interface
 // so that the socket does not care how bytes arrive.
 //
-// Today: one single-shot IORING_OP_RECV at a time into a buffer owned by the
-// connection, copied out per chunk. Later: multishot recv selecting buffers
-// from a provided buffer ring (one armed request per connection, buffers
-// shared by all connections, back-pressure when the ring runs dry). Only this
-// file changes for that: a MultishotReceiver implementing Receiver, chosen in
-// createReceiver().
+// Where the kernel has them (6.0+), a connection keeps one multishot recv
+// armed, and the kernel picks a buffer for each chunk from a provided-buffer
+// ring that all connections on the ring share: one SQE per connection rather
+// than one per chunk, and no receive memory per idle connection. Each chunk is
+// copied out and its buffer handed straight back, so a slow consumer never
+// starves the others; when the ring runs dry (ENOBUFS) the receive re-arms
+// once a buffer returns. Elsewhere: one single-shot recv at a time into a
+// buffer owned by the connection.
 import type { Ring } from '../ring';
-import { OpToken, cancelOp, recvInto } from './ops';
+import { CQE_F_MORE } from '../constants';
+import { BufferRing } from '../buffer-ring';
+import { OpToken, cancelOp, recvInto, recvMultishot } from './ops';
 
 /** Where received bytes go. */
 export interface ReceiveSink {
@@ -30,11 +34,15 @@ export interface Receiver {
 
 /** Options a receiver takes. */
 export interface ReceiverOptions {
-  /** Bytes one receive can take. */
+  /** Bytes one receive can take (single-shot receives). */
   bufferSize: number;
+  /** false: never use multishot recv with the shared buffer ring. */
+  multishot?: boolean;
 }
 
 const ECANCELED = -125;
+const ENOBUFS = -105;
+const EINVAL = -22;
 
 /** Single-shot recv, re-armed after each chunk while the sink wants more. */
 export class SingleShotReceiver implements Receiver {
@@ -82,7 +90,124 @@ export class SingleShotReceiver implements Receiver {
   }
 }
 
+/** Multishot recv through the ring's shared provided buffers. */
+export class MultishotReceiver implements Receiver {
+  private token: OpToken | undefined;
+  private wanted = false;
+  private done = false;
+  private waiting = false;
+  private readonly onCqe = (res: number, flags: number): void => this.complete(res, flags);
+
+  constructor(
+    private readonly ring: Ring,
+    private readonly fd: number,
+    private readonly sink: ReceiveSink,
+    private readonly pool: BufferRing,
+    private readonly fallback: () => Receiver,
+  ) {}
+
+  arm(): void {
+    if (this.replacement !== undefined) return this.replacement.arm();
+    this.wanted = true;
+    if (this.token !== undefined || this.done || this.waiting || this.ring.closed) return;
+    this.token = recvMultishot(this.ring, this.fd, this.pool.groupId, this.onCqe);
+  }
+
+  stop(): void {
+    if (this.replacement !== undefined) return this.replacement.stop();
+    if (this.done) return;
+    this.done = true;
+    cancelOp(this.ring, this.token);
+  }
+
+  private complete(res: number, flags: number): void {
+    const last = (flags & CQE_F_MORE) === 0;
+    if (last) {
+      this.token = undefined;
+      this.cancelling = false;
+    }
+    if (res > 0) {
+      this.sawData = true;
+      const pb = this.pool._lease(res, flags);
+      if (this.done) { pb.release(); return; }
+      const chunk = Buffer.allocUnsafe(res);
+      pb.bytes.copy(chunk, 0, 0, res);
+      pb.release();
+      if (!this.sink.onData(chunk)) {
+        // Back-pressure: stop the multishot; arm() starts it again. Chunks
+        // the kernel posted before the cancel lands still arrive: at most
+        // what the shared buffer ring holds (RECV_POOL_BYTES).
+        this.wanted = false;
+        if (!last && !this.cancelling) {
+          this.cancelling = true;
+          cancelOp(this.ring, this.token);
+        }
+      } else if (last) {
+        this.arm();
+      }
+      return;
+    }
+    if (this.done) return;
+    if (res === 0) {
+      this.done = true;
+      this.sink.onEnd();
+    } else if (res === ENOBUFS) {
+      // Every shared buffer was out when the kernel looked. They are copied
+      // out and returned as their CQEs are read, so some may be back already.
+      if (this.pool.available > 0) {
+        if (this.wanted) this.arm();
+        return;
+      }
+      this.waiting = true;
+      this.pool._whenReturned().then(() => {
+        this.waiting = false;
+        if (this.wanted) this.arm();
+      }, () => { this.waiting = false; });
+    } else if (res === ECANCELED) {
+      if (this.wanted) this.arm();
+    } else if (res === EINVAL && !this.sawData) {
+      // The kernel refused multishot recv for this socket: receive one chunk at a time.
+      this.done = true;
+      this.replacement = this.fallback();
+      if (this.wanted) this.replacement.arm();
+    } else {
+      this.done = true;
+      this.sink.onError(res);
+    }
+  }
+  private sawData = false;
+  private cancelling = false;
+  private replacement: Receiver | undefined;
+}
+
+const pools = new WeakMap<Ring, BufferRing | null>();
+const POOL_BUFFERS = 64;
+const POOL_BUFFER_SIZE = 16384;
+/**
+ * Bytes of shared receive buffers per ring: also the most a connection can
+ * receive beyond its readable high-water mark before a paused receive stops.
+ */
+export const RECV_POOL_BYTES = POOL_BUFFERS * POOL_BUFFER_SIZE;
+
+/** The provided-buffer ring the connections of `ring` share, or null where the kernel has none. */
+function sharedPool(ring: Ring): BufferRing | null {
+  let p = pools.get(ring);
+  if (p === undefined) {
+    try {
+      p = ring.probe().supports('RECV') && ring.features.fastPoll
+        ? new BufferRing(ring, { count: POOL_BUFFERS, size: POOL_BUFFER_SIZE })
+        : null;
+    } catch {
+      p = null; // no IORING_REGISTER_PBUF_RING (before 5.19) or no memory for it
+    }
+    pools.set(ring, p);
+  }
+  return p;
+}
+
 /** The receive strategy for a connection on `ring`. */
 export function createReceiver(ring: Ring, fd: number, sink: ReceiveSink, o: ReceiverOptions): Receiver {
-  return new SingleShotReceiver(ring, fd, sink, o.bufferSize);
+  const single = (): Receiver => new SingleShotReceiver(ring, fd, sink, o.bufferSize);
+  const pool = o.multishot === false ? null : sharedPool(ring);
+  return pool === null ? single() : new MultishotReceiver(ring, fd, sink, pool, single);
 }

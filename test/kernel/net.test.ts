@@ -1,4 +1,5 @@
 // uring/net: servers and connections on loopback (127.0.0.1 and ::1 only).
+import { RECV_POOL_BYTES } from '../../src/net/receiver';
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -240,7 +241,9 @@ describe('uring/net', { skip, timeout: 5000 }, () => {
     const it = conn[Symbol.asyncIterator]();
     await it.next();
     await delay(100);
-    assert.ok(conn.readableLength <= 32768 + 8192, `buffered ${conn.readableLength}`);
+    // One receive's worth beyond the mark, or with multishot receives what
+    // the kernel posted before the cancel landed: at most the shared pool.
+    assert.ok(conn.readableLength <= 32768 + Math.max(8192, RECV_POOL_BYTES), `buffered ${conn.readableLength}`);
     assert.equal(flushed, false, 'the sender is held back by TCP');
     let got = 0;
     for (;;) {
