@@ -1,26 +1,25 @@
 // The operations of a ring. Each method validates everything first (a refused
 // call consumes no SQE and makes no syscall), writes one SQE through prep(),
 // and returns a promise of the kernel's result.
-import {
-  AT_FDCWD, FSYNC_DATASYNC, IOSQE_FIXED_FILE, O_RDONLY, STATX_BASIC_STATS,
-  STATX_BTIME, AT_EMPTY_PATH, SPLICE_F_FD_IN_FIXED, AT_REMOVEDIR,
-} from './constants';
+import { IOSQE_FIXED_FILE, O_RDONLY, AT_EMPTY_PATH, AT_REMOVEDIR } from './constants';
 import { RingCore, OpOptions, RingOptions } from './ring-core';
 import { OPS, OpSpec } from './opcodes';
 import { prep, put64 } from './sq';
-import { cstring, internalAddress, viewAddress } from './memory';
+import { cstring, internalAddress } from './memory';
 import { FixedFile, FileRef, fixedSlot, refuseFixed } from './files';
 import { abortedBeforeStart, applyOptions, optionSlots } from './submit-options';
 import {
-  validateFd, validateInt32, validateInteger, validatePosition, validateU64, validateUint32,
+  PathLike, dirfdOf, pathString, prepClose, prepFsync, prepNop, prepOpenat, prepRw, prepSplice, prepStatx, prepVector,
+} from './op-prep';
+import {
+  validateFd, validateInt32, validateInteger, validateU64, validateUint32,
 } from './validators';
 import { invalidArgType, invalidArgValue } from './errors';
-import { Statx, STATX_SIZE } from './statx';
+import { Statx } from './statx';
 
 export type { OpOptions, RingOptions };
 
-/** Path arguments: a string or the raw bytes of one. */
-export type PathLike = string | Uint8Array;
+export type { PathLike };
 
 export interface OpenOptions extends OpOptions {
   /** Directory the path is relative to (default: the current directory). */
@@ -54,16 +53,6 @@ export interface TwoDirOptions extends OpOptions {
 export interface SyncOptions extends OpOptions {
   /** Flush data only, like fdatasync(2). */
   datasync?: boolean;
-}
-
-function dirfdOf(options: { dirfd?: number } | undefined, name = 'options.dirfd'): number {
-  const d = options?.dirfd;
-  if (d === undefined || d === AT_FDCWD) return AT_FDCWD;
-  return validateFd(d, name);
-}
-
-function pathString(p: PathLike): string {
-  return typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString();
 }
 
 /**
@@ -101,6 +90,15 @@ export class Ring extends RingCore {
   }
   /** @internal IOSQE_FIXED_FILE when the last _file() was a registered file. */
   _ff = 0;
+  /** @internal Memory the last prep function allocated for its entry (see op-prep.ts). */
+  _hold: unknown = undefined;
+
+  /** @internal Takes `_hold` so the ring does not keep it alive. */
+  _takeHold(): unknown {
+    const h = this._hold;
+    this._hold = undefined;
+    return h;
+  }
 
   /** @internal Finishes an operation whose SQE is at `i`: tracks it and applies options. */
   _op(i: number, hold: unknown, spec: OpSpec, options: OpOptions | undefined,
@@ -123,9 +121,7 @@ export class Ring extends RingCore {
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, OPS.nop.op, 0, -1, 0, 0, 0);
-    return this._op(i, undefined, OPS.nop, options);
+    return this._op(prepNop(this, n), undefined, OPS.nop, options);
   }
 
   /**
@@ -135,31 +131,21 @@ export class Ring extends RingCore {
    */
   read(file: FileRef, buffer: ArrayBufferView, position?: number | bigint | null, options?: OpOptions): Promise<number> {
     this._checkOpen();
-    const fd = this._file(file, OPS.read);
-    const flags = this._ff;
-    const addr = viewAddress(buffer, 'buffer');
-    const pos = position === undefined || position === -1 ? -1 : validatePosition(position);
-    const n = options === undefined ? 1 : optionSlots(options);
+    if (options === undefined) return this._op(prepRw(this, this, 1, OPS.read, file, buffer, position), buffer, OPS.read, undefined);
+    const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, OPS.read.op, flags, fd, addr, buffer.byteLength, pos);
-    return this._op(i, buffer, OPS.read, options);
+    return this._op(prepRw(this, this, n, OPS.read, file, buffer, position), buffer, OPS.read, options);
   }
 
   /** Writes all of `buffer` at `position` (-1: the current position). Resolves with bytes written. */
   write(file: FileRef, buffer: ArrayBufferView, position?: number | bigint | null, options?: OpOptions): Promise<number> {
     this._checkOpen();
-    const fd = this._file(file, OPS.write);
-    const flags = this._ff;
-    const addr = viewAddress(buffer, 'buffer');
-    const pos = position === undefined || position === -1 ? -1 : validatePosition(position);
-    const n = options === undefined ? 1 : optionSlots(options);
+    if (options === undefined) return this._op(prepRw(this, this, 1, OPS.write, file, buffer, position), buffer, OPS.write, undefined);
+    const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, OPS.write.op, flags, fd, addr, buffer.byteLength, pos);
-    return this._op(i, buffer, OPS.write, options);
+    return this._op(prepRw(this, this, n, OPS.write, file, buffer, position), buffer, OPS.write, options);
   }
 
   /** Scatter read into several buffers. Resolves with the total bytes read. */
@@ -175,39 +161,21 @@ export class Ring extends RingCore {
   private vector(spec: OpSpec, file: FileRef, buffers: readonly ArrayBufferView[],
     position: number | bigint | null | undefined, options: OpOptions | undefined): Promise<number> {
     this._checkOpen();
-    const fd = this._file(file, spec);
-    const flags = this._ff;
-    if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an Array of ArrayBufferViews', buffers);
-    if (buffers.length > 1024) throw invalidArgValue('buffers', buffers.length, 'must have at most 1024 (IOV_MAX) entries');
-    // struct iovec { void *base; size_t len; }, kept alive with the buffers.
-    const words = new Uint32Array(buffers.length * 4);
-    for (let k = 0; k < buffers.length; k++) {
-      const b = buffers[k]!;
-      put64(words, k * 4, viewAddress(b, `buffers[${k}]`));
-      put64(words, k * 4 + 2, b.byteLength);
-    }
-    const pos = position === undefined || position === -1 ? -1 : validatePosition(position);
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, spec.op, flags, fd, buffers.length ? internalAddress(words) : 0, buffers.length, pos);
-    return this._op(i, [words, buffers.slice()], spec, options);
+    const i = prepVector(this, this, n, spec, file, buffers, position);
+    return this._op(i, this._takeHold(), spec, options);
   }
 
   /** Flushes the file to storage (fsync, or fdatasync with `datasync: true`). */
   fsync(file: FileRef, options?: SyncOptions): Promise<number> {
     this._checkOpen();
-    const fd = this._file(file, OPS.fsync);
-    const flags = this._ff;
     const datasync = options?.datasync === undefined ? false : options.datasync === true;
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, OPS.fsync.op, flags, fd, 0, 0, 0);
-    w[i + 7] = datasync ? FSYNC_DATASYNC : 0;
+    const i = prepFsync(this, this, n, file, datasync);
     return this._op(i, undefined, datasync ? { ...OPS.fsync, name: 'fdatasync' } : OPS.fsync, options);
   }
 
@@ -289,18 +257,11 @@ export class Ring extends RingCore {
   /** openat(2): resolves with a new fd (close-on-exec is up to `flags`). */
   openat(path: PathLike, flags = O_RDONLY, mode = 0o666, options?: OpenOptions): Promise<number> {
     this._checkOpen();
-    const p = cstring(path, 'path');
-    validateInt32(flags, 'flags');
-    validateInteger(mode, 'mode', 0, 0o7777);
-    const dirfd = dirfdOf(options);
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, OPS.openat.op, 0, dirfd, internalAddress(p), mode, 0);
-    w[i + 7] = flags;
-    return this._op(i, p, OPS.openat, options, pathString(path));
+    const i = prepOpenat(this, n, path, flags, mode, options);
+    return this._op(i, this._takeHold(), OPS.openat, options, pathString(path));
   }
 
   /** openat2(2) with RESOLVE_* flags; resolves with a new fd. */
@@ -328,14 +289,10 @@ export class Ring extends RingCore {
   /** close(2) of a plain fd, on the ring. A registered slot is closed with closeDirect(). */
   closeFd(fd: number, options?: OpOptions): Promise<number> {
     this._checkOpen();
-    refuseFixed(fd, 'fd', 'close (use closeDirect for a registered slot)');
-    validateFd(fd, 'fd');
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, OPS.close.op, 0, fd, 0, 0, 0);
-    return this._op(i, undefined, OPS.close, options);
+    return this._op(prepClose(this, n, fd), undefined, OPS.close, options);
   }
 
   /**
@@ -345,20 +302,13 @@ export class Ring extends RingCore {
   statx(path: PathLike, options?: StatxOptions): Promise<Statx> {
     this._checkOpen();
     if (path instanceof FixedFile) refuseFixed(path, 'path', 'statx');
-    const p = cstring(path, 'path');
-    const dirfd = dirfdOf(options);
-    const flags = options?.flags === undefined ? 0 : validateInt32(options.flags, 'options.flags', 0);
-    const mask = options?.mask === undefined ? STATX_BASIC_STATS | STATX_BTIME : validateUint32(options.mask, 'options.mask');
-    const out = new Uint8Array(STATX_SIZE);
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, OPS.statx.op, 0, dirfd, internalAddress(p), mask, internalAddress(out));
-    w[i + 7] = flags;
+    const i = prepStatx(this, n, path, options);
+    const hold = this._takeHold() as [Buffer, Uint8Array];
     const shown = pathString(path);
-    return this._op(i, [p, out], OPS.statx, options, shown === '' ? undefined : shown, () => new Statx(out));
+    return this._op(i, hold, OPS.statx, options, shown === '' ? undefined : shown, () => new Statx(hold[1]));
   }
 
   /** statx of an open fd (AT_EMPTY_PATH). */
@@ -456,43 +406,20 @@ export class Ring extends RingCore {
   splice(fdIn: FileRef, offIn: number | bigint | null, fdOut: FileRef, offOut: number | bigint | null,
     nbytes: number, flags = 0, options?: OpOptions): Promise<number> {
     this._checkOpen();
-    const inFd = this._file(fdIn, OPS.splice, 'fdIn');
-    const inFixed = this._ff !== 0;
-    const outFd = this._file(fdOut, OPS.splice, 'fdOut');
-    const outFlags = this._ff;
-    const oi = offIn === null || offIn === -1 ? -1 : validatePosition(offIn, 'offIn');
-    const oo = offOut === null || offOut === -1 ? -1 : validatePosition(offOut, 'offOut');
-    validateUint32(nbytes, 'nbytes');
-    validateUint32(flags, 'flags');
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, OPS.splice.op, outFlags, outFd, 0, nbytes, oo);
-    put64(w, i + 4, oi); // splice_off_in shares the addr field
-    w[i + 7] = (flags | (inFixed ? SPLICE_F_FD_IN_FIXED : 0)) >>> 0;
-    w[i + 11] = inFd;
+    const i = prepSplice(this, this, n, OPS.splice, fdIn, offIn, fdOut, offOut, nbytes, flags);
     return this._op(i, undefined, OPS.splice, options);
   }
 
   /** tee(2) between two pipes. */
   tee(fdIn: FileRef, fdOut: FileRef, nbytes: number, flags = 0, options?: OpOptions): Promise<number> {
     this._checkOpen();
-    const inFd = this._file(fdIn, OPS.tee, 'fdIn');
-    const inFixed = this._ff !== 0;
-    const outFd = this._file(fdOut, OPS.tee, 'fdOut');
-    const outFlags = this._ff;
-    validateUint32(nbytes, 'nbytes');
-    validateUint32(flags, 'flags');
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, OPS.tee.op, outFlags, outFd, 0, nbytes, 0);
-    w[i + 7] = (flags | (inFixed ? SPLICE_F_FD_IN_FIXED : 0)) >>> 0;
-    w[i + 11] = inFd;
+    const i = prepSplice(this, this, n, OPS.tee, fdIn, null, fdOut, null, nbytes, flags);
     return this._op(i, undefined, OPS.tee, options);
   }
 
