@@ -7,6 +7,7 @@ export type { RingFeatures, RingStats } from './ring-core';
 export { FixedFile } from './files';
 export type { FileRef } from './files';
 export { Probe } from './probe';
+export type { TimeoutSpec, TimeoutClock, TimeoutResult } from './timeouts';
 export { Statx } from './statx';
 export {
   UringError, UringSystemError, AbortError, TimeoutError, errnoName,

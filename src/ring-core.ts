@@ -326,7 +326,9 @@ export class RingCore {
     r.hold = hold;
     r.syscall = syscall;
     if (!this.referenced) this.ref();
-    return new Promise(r.executor);
+    const p = new Promise(r.executor);
+    r.promise = p;
+    return p;
   }
 
   /** @internal Like _track, but returns the record (for options, maps and paths). */
@@ -506,7 +508,7 @@ export class RingCore {
       table.release(r);
       return;
     }
-    if (res >= 0) {
+    if (res >= 0 || res === r.okRes) {
       const map = r.map;
       const value = map === undefined ? res : map(res, flags);
       table.release(r);

@@ -16,6 +16,8 @@ import {
 } from './validators';
 import { invalidArgType, invalidArgValue } from './errors';
 import { Statx } from './statx';
+import * as timeouts from './timeouts';
+import type { TimeoutResult, TimeoutSpec } from './timeouts';
 
 export type { OpOptions, RingOptions };
 
@@ -461,6 +463,51 @@ export class Ring extends RingCore {
     w[i + 4] = token[0];
     w[i + 5] = token[1];
     return this._op(i, undefined, OPS.pollRemove, options);
+  }
+
+  /**
+   * Resolves after `ms` milliseconds, timed by the kernel (IORING_OP_TIMEOUT).
+   * With `{ signal }` it rejects with an AbortError when aborted.
+   * @example
+   * ```ts
+   * await ring.sleep(10);
+   * ```
+   */
+  sleep(ms: number, options?: OpOptions): Promise<void> {
+    return timeouts.sleep(this, ms, options);
+  }
+
+  /**
+   * A kernel timeout: `ms` from now, or a TimeoutSpec with a completion
+   * `count`, an absolute `at` and a `clock`. Resolves 'expired' when its time
+   * came, 'count' when that many other requests completed first; rejects
+   * ECANCELED when removed with timeoutRemove(). Errors: ERR_INVALID_ARG_*,
+   * ERR_OUT_OF_RANGE for a bad spec (thrown before anything is submitted).
+   * @example
+   * ```ts
+   * const t = ring.timeout({ ms: 1000, count: 4 });   // 4 completions or 1 s
+   * const deadline = ring.timeout({ at: Date.now() + 50, clock: 'realtime' });
+   * ```
+   */
+  timeout(spec: number | TimeoutSpec, options?: OpOptions): Promise<TimeoutResult> {
+    return timeouts.timeout(this, spec, options);
+  }
+
+  /**
+   * Removes a pending timeout() or sleep(); it rejects with ECANCELED.
+   * Resolves 0, or rejects ENOENT when it already fired.
+   */
+  timeoutRemove(target: Promise<unknown>, options?: OpOptions): Promise<number> {
+    return timeouts.timeoutRemove(this, target, options);
+  }
+
+  /**
+   * Gives a pending timeout() or sleep() a new time (milliseconds from now,
+   * or a TimeoutSpec with `ms` or `at` and `clock`). Resolves 0, or rejects
+   * ENOENT when it already fired.
+   */
+  timeoutUpdate(target: Promise<unknown>, spec: number | TimeoutSpec, options?: OpOptions): Promise<number> {
+    return timeouts.timeoutUpdate(this, target, spec, options);
   }
 
   /** @internal Requests that other requests can name later (poll, timeout), by their promise. */
