@@ -3,7 +3,7 @@
 import {
   CQE_F_MORE, ENTER_GETEVENTS, ENTER_SQ_WAKEUP, Feature, FeatureName,
   Op, SQ_CQ_OVERFLOW, SQ_NEED_WAKEUP, SQ_TASKRUN, Setup, ASYNC_CANCEL_ANY,
-  ASYNC_CANCEL_ALL, ASYNC_CANCEL_USERDATA, Register,
+  ASYNC_CANCEL_ALL, Register,
 } from './constants';
 import { native, checkEnabled, classifySetupError, NativeBinding } from './native';
 import { SubmissionQueue, prep } from './sq';
@@ -543,7 +543,8 @@ export class RingCore {
     prep(w, i, Op.ASYNC_CANCEL, 0, -1, 0, 0, 0);
     w[i + 4] = r.slot; // addr = target user_data
     w[i + 5] = r.gen;
-    w[i + 7] = ASYNC_CANCEL_USERDATA;
+    // Flags 0 matches by user_data on every kernel; ASYNC_CANCEL_USERDATA is
+    // 6.6+ and older kernels refuse it with EINVAL.
     this._trackHandler(i, undefined, 'async_cancel', noop);
   }
 

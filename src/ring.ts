@@ -17,6 +17,7 @@ import {
 import { invalidArgType, invalidArgValue } from './errors';
 import { Statx } from './statx';
 import * as timeouts from './timeouts';
+import * as cancels from './cancel';
 import type { TimeoutResult, TimeoutSpec } from './timeouts';
 
 export type { OpOptions, RingOptions };
@@ -508,6 +509,37 @@ export class Ring extends RingCore {
    */
   timeoutUpdate(target: Promise<unknown>, spec: number | TimeoutSpec, options?: OpOptions): Promise<number> {
     return timeouts.timeoutUpdate(this, target, spec, options);
+  }
+
+  /**
+   * Cancels the request whose promise is `target` (IORING_OP_ASYNC_CANCEL).
+   * Resolves true when the kernel cancelled it (the target then rejects with
+   * ECANCELED), false when it had already completed, is not from this ring,
+   * or was too far along to stop. The target settles exactly once either way,
+   * and keeps its buffers until its own completion.
+   * @example
+   * ```ts
+   * const p = ring.read(pipeFd, buf);
+   * await ring.cancel(p);          // true
+   * await p.catch((e) => e.code);  // 'ECANCELED'
+   * ```
+   */
+  cancel(target: Promise<unknown>, options?: OpOptions): Promise<boolean> {
+    return cancels.cancel(this, target, options);
+  }
+
+  /**
+   * Cancels every request on a file: a plain fd or a FixedFile
+   * (IORING_ASYNC_CANCEL_FD | ALL; Linux 5.19+, registered files 6.0+).
+   * Resolves with how many requests were cancelled.
+   */
+  cancelFd(file: FileRef, options?: OpOptions): Promise<number> {
+    return cancels.cancelFd(this, file, options);
+  }
+
+  /** Cancels every request in flight on this ring (Linux 5.19+). Resolves with how many. */
+  cancelAll(options?: OpOptions): Promise<number> {
+    return cancels.cancelAll(this, options);
   }
 
   /** @internal Requests that other requests can name later (poll, timeout), by their promise. */
