@@ -285,7 +285,10 @@ export class RingCore {
     if (chain === 0) {
       // Continues a chain: it goes where its head went.
       if (this._w === sq.sqes) return sq.take();
-      return sq.stage(0);
+      // Staging may grow into a new array: point _w at the current one.
+      const at = sq.stage(0);
+      this._w = sq.stagingArray();
+      return at;
     }
     if (!sq.hasStaged()) {
       if (sq.space() >= chain) {
