@@ -7,6 +7,8 @@ export type { RingFeatures, RingStats } from './ring-core';
 export { FixedFile } from './files';
 export type { FileRef } from './files';
 export { Probe } from './probe';
+export { Chain } from './chain';
+export type { ChainOptions, ChainResults, StepResult } from './chain';
 export type { TimeoutSpec, TimeoutClock, TimeoutResult } from './timeouts';
 export { Statx } from './statx';
 export {

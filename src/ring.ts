@@ -18,6 +18,7 @@ import { invalidArgType, invalidArgValue } from './errors';
 import { Statx } from './statx';
 import * as timeouts from './timeouts';
 import * as cancels from './cancel';
+import { Chain, ChainOptions } from './chain';
 import type { TimeoutResult, TimeoutSpec } from './timeouts';
 
 export type { OpOptions, RingOptions };
@@ -540,6 +541,24 @@ export class Ring extends RingCore {
   /** Cancels every request in flight on this ring (Linux 5.19+). Resolves with how many. */
   cancelAll(options?: OpOptions): Promise<number> {
     return cancels.cancelAll(this, options);
+  }
+
+  /**
+   * Starts a chain of linked requests: add steps, then `submit()` sends them
+   * as one unit and resolves with each step's result. See Chain.
+   * @example
+   * ```ts
+   * const [open, read, close] = await ring.chain()
+   *   .openDirect(slot, '/etc/hostname')
+   *   .read(slot, buf)
+   *   .hardlink()            // close the slot even if the read fails
+   *   .closeDirect(slot)
+   *   .submit();
+   * ```
+   */
+  chain(options?: ChainOptions): Chain<[]> {
+    this._checkOpen();
+    return new Chain(this, options);
   }
 
   /** @internal Requests that other requests can name later (poll, timeout), by their promise. */
