@@ -7,6 +7,7 @@ export type { RingFeatures, RingStats } from './ring-core';
 export { FixedFile } from './files';
 export type { FileRef } from './files';
 export { Probe } from './probe';
+export type { Restrictions, SqeFlagName } from './restrictions';
 export { Chain } from './chain';
 export type { ChainOptions, ChainResults, StepResult } from './chain';
 export type { TimeoutSpec, TimeoutClock, TimeoutResult } from './timeouts';

@@ -14,6 +14,7 @@ import {
 } from './errors';
 import { validateBoolean, validateInteger, validateObject } from './validators';
 import { Probe, readProbe } from './probe';
+import { Restrictions, encodeRestrictions, restrictionCount } from './restrictions';
 import { credentialsEpoch, currentCredentials, Credentials, sameCredentials } from './credentials';
 
 /** How to set up a ring. Every field is optional. */
@@ -42,8 +43,15 @@ export interface RingOptions {
   submitAll?: boolean;
   /** Share the async worker pool of another ring (IORING_SETUP_ATTACH_WQ). */
   attachWq?: RingCore;
-  /** Start disabled (IORING_SETUP_R_DISABLED); used for restrictions, then enabled. */
+  /** Start disabled (IORING_SETUP_R_DISABLED); submissions fail until enable(). */
   disabled?: boolean;
+  /**
+   * A sandbox: the ring is created disabled, restricted to these operations,
+   * register calls and SQE flags (IORING_REGISTER_RESTRICTIONS), then enabled
+   * (unless `disabled` is also set). A disallowed operation rejects with
+   * EACCES. The ring's probe is read before the restrictions apply.
+   */
+  restrictions?: Restrictions;
   /** Extra raw IORING_SETUP_* bits, for flags this version does not name. */
   rawFlags?: number;
 }
@@ -117,6 +125,7 @@ function setupFlags(o: RingOptions): { flags: number; cpu: number; idle: number;
     flags |= Setup.ATTACH_WQ;
   }
   if (o.rawFlags !== undefined) flags |= validateInteger(o.rawFlags, 'options.rawFlags', 0, 0xffffffff);
+  if (o.restrictions !== undefined) flags |= Setup.R_DISABLED;
   return { flags: flags >>> 0, cpu, idle, cq, wq };
 }
 
@@ -178,6 +187,7 @@ export class RingCore {
     validateObject(options, 'options');
     const entries = options.entries === undefined ? 256 : validateInteger(options.entries, 'options.entries', 1, 32768);
     const s = setupFlags(options);
+    const restrictions = options.restrictions === undefined ? undefined : encodeRestrictions(options.restrictions);
     checkEnabled();
     const n = native();
     const r = n.setup(entries, s.flags, s.cpu, s.idle, s.cq, s.wq);
@@ -217,6 +227,17 @@ export class RingCore {
       watch = efd;
       this._eventfd = efd;
     }
+    if (restrictions !== undefined) {
+      // The probe is a register call the sandbox may not allow: ask first.
+      this.probe();
+      let rc = n.register(r.fd, Register.REGISTER_RESTRICTIONS, restrictions, restrictionCount(restrictions));
+      if (rc >= 0 && !options.disabled) rc = n.register(r.fd, Register.REGISTER_ENABLE_RINGS, null, 0);
+      if (rc < 0) {
+        if (this._eventfd >= 0) n.closeFd(this._eventfd);
+        n.close(r.handle);
+        throw systemError(rc, 'io_uring_register');
+      }
+    }
     // The ring object holds the callback: the addon keeps only a weak
     // reference to it while the ring is idle (see pollRef in the addon).
     const rc = n.pollStart(r.handle, watch, this.readableCb);
@@ -228,6 +249,16 @@ export class RingCore {
     // Idle until the first request: do not keep the process alive.
     this.referenced = false;
     n.pollRef(r.handle, false);
+  }
+
+  /**
+   * Enables a ring created with `disabled: true` (IORING_REGISTER_ENABLE_RINGS).
+   * Errors: EBADFD when it is already enabled.
+   */
+  enable(): void {
+    this._checkOpen();
+    const rc = this._n.register(this.fd, Register.REGISTER_ENABLE_RINGS, null, 0);
+    if (rc < 0) throw systemError(rc, 'io_uring_register');
   }
 
   /** Whether close() or destroy() has been called. */
