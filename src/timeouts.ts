@@ -135,12 +135,11 @@ function tokenOf(ring: Ring, target: Promise<unknown>, name: string): [number, n
 }
 
 /**
- * @internal Ring.timeoutRemove(): cancels a pending timeout (it rejects with
- * ECANCELED). Resolves 0; rejects ENOENT when it already fired, EBUSY when
- * it is completing.
+ * A TIMEOUT_REMOVE naming `target`; with `e` it is an update to that time
+ * (the new timespec goes in addr2 and is held by the request).
  */
-export function timeoutRemove(ring: Ring, target: Promise<unknown>, options?: OpOptions): Promise<number> {
-  ring._checkOpen();
+function removeOrUpdate(ring: Ring, target: Promise<unknown>, e: EncodedTimeout | undefined,
+  options: OpOptions | undefined): Promise<number> {
   const token = tokenOf(ring, target, 'timeout');
   const n = optionSlots(options);
   const early = abortedBeforeStart(options);
@@ -150,7 +149,21 @@ export function timeoutRemove(ring: Ring, target: Promise<unknown>, options?: Op
   prep(w, i, Op.TIMEOUT_REMOVE, 0, -1, 0, 0, 0);
   w[i + 4] = token[0];
   w[i + 5] = token[1];
-  return ring._op(i, undefined, OPS.timeoutRemove, options);
+  if (e !== undefined) {
+    put64(w, i + 2, internalAddress(e.ts));
+    w[i + 7] = e.flags | TIMEOUT_UPDATE;
+  }
+  return ring._op(i, e?.ts, OPS.timeoutRemove, options);
+}
+
+/**
+ * @internal Ring.timeoutRemove(): cancels a pending timeout (it rejects with
+ * ECANCELED). Resolves 0; rejects ENOENT when it already fired, EBUSY when
+ * it is completing.
+ */
+export function timeoutRemove(ring: Ring, target: Promise<unknown>, options?: OpOptions): Promise<number> {
+  ring._checkOpen();
+  return removeOrUpdate(ring, target, undefined, options);
 }
 
 /**
@@ -161,18 +174,8 @@ export function timeoutRemove(ring: Ring, target: Promise<unknown>, options?: Op
 export function timeoutUpdate(ring: Ring, target: Promise<unknown>, spec: number | TimeoutSpec,
   options?: OpOptions): Promise<number> {
   ring._checkOpen();
-  const token = tokenOf(ring, target, 'timeout');
+  tokenOf(ring, target, 'timeout');
   const e = encodeTimeout(spec, 'spec');
   if (e.count !== 0) throw invalidArgValue('spec.count', e.count, 'cannot be changed by an update');
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  const w = ring._w;
-  prep(w, i, Op.TIMEOUT_REMOVE, 0, -1, 0, 0, 0);
-  w[i + 4] = token[0];
-  w[i + 5] = token[1];
-  put64(w, i + 2, internalAddress(e.ts)); // addr2: the new timespec
-  w[i + 7] = e.flags | TIMEOUT_UPDATE;
-  return ring._op(i, e.ts, OPS.timeoutRemove, options);
+  return removeOrUpdate(ring, target, e, options);
 }
