@@ -11,7 +11,7 @@ import { FixedFile, FileRef, fixedSlot } from './files';
 import type { FileTable } from './file-table';
 import { MAX_TABLE_SIZE, MSG_BIT } from './file-table';
 import type { Ring, PathLike, OpenOptions, Open2Options } from './ring';
-import { dirfdOf, pathString } from './ring';
+import { dirfdOf, pathString } from './op-prep';
 import { RingCore, OpOptions } from './ring-core';
 import { OPS, OpSpec } from './opcodes';
 import { prep, put64 } from './sq';

@@ -17,6 +17,10 @@ export type {
 } from './direct';
 export type { FileRef } from './files';
 export { Probe } from './probe';
+export type { Restrictions, SqeFlagName } from './restrictions';
+export { Chain } from './chain';
+export type { ChainOptions, ChainResults, StepResult } from './chain';
+export type { TimeoutSpec, TimeoutClock, TimeoutResult } from './timeouts';
 export { Statx } from './statx';
 export {
   UringError, UringSystemError, AbortError, TimeoutError, errnoName,

@@ -53,6 +53,10 @@ export class Request {
   map: ((res: number, flags: number) => unknown) | undefined = undefined;
   /** Handles every CQE instead of a promise (multishot, internal requests). */
   handler: CqeHandler | undefined = undefined;
+  /** A negative res that is a result, not an error (-ETIME for timeouts), or 0. */
+  okRes = 0;
+  /** The promise this record settles (cancel(promise) finds the request by it). */
+  promise: Promise<unknown> | undefined = undefined;
   /** Builds the rejection for a negative res (set to customise errors). */
   fail: ((res: number) => unknown) | undefined = undefined;
   /** Settled early (abort, destroy): the CQE only releases the record. */
@@ -108,6 +112,8 @@ export class RequestTable {
     r.map = undefined;
     r.handler = undefined;
     r.fail = undefined;
+    r.okRes = 0;
+    r.promise = undefined;
     r.path = undefined;
     r.dest = undefined;
     r.settled = false;

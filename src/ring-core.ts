@@ -3,7 +3,7 @@
 import {
   CQE_F_MORE, ENTER_GETEVENTS, ENTER_SQ_WAKEUP, Feature, FeatureName,
   Op, SQ_CQ_OVERFLOW, SQ_NEED_WAKEUP, SQ_TASKRUN, Setup, ASYNC_CANCEL_ANY,
-  ASYNC_CANCEL_ALL, ASYNC_CANCEL_USERDATA, Register,
+  ASYNC_CANCEL_ALL, Register,
 } from './constants';
 import { native, checkEnabled, classifySetupError, NativeBinding } from './native';
 import { SubmissionQueue, prep } from './sq';
@@ -14,6 +14,7 @@ import {
 } from './errors';
 import { validateBoolean, validateInteger, validateObject } from './validators';
 import { Probe, readProbe } from './probe';
+import { Restrictions, encodeRestrictions, restrictionCount } from './restrictions';
 import { credentialsEpoch, currentCredentials, Credentials, sameCredentials } from './credentials';
 
 /** How to set up a ring. Every field is optional. */
@@ -42,8 +43,15 @@ export interface RingOptions {
   submitAll?: boolean;
   /** Share the async worker pool of another ring (IORING_SETUP_ATTACH_WQ). */
   attachWq?: RingCore;
-  /** Start disabled (IORING_SETUP_R_DISABLED); used for restrictions, then enabled. */
+  /** Start disabled (IORING_SETUP_R_DISABLED); submissions fail until enable(). */
   disabled?: boolean;
+  /**
+   * A sandbox: the ring is created disabled, restricted to these operations,
+   * register calls and SQE flags (IORING_REGISTER_RESTRICTIONS), then enabled
+   * (unless `disabled` is also set). A disallowed operation rejects with
+   * EACCES. The ring's probe is read before the restrictions apply.
+   */
+  restrictions?: Restrictions;
   /** Extra raw IORING_SETUP_* bits, for flags this version does not name. */
   rawFlags?: number;
 }
@@ -117,6 +125,7 @@ function setupFlags(o: RingOptions): { flags: number; cpu: number; idle: number;
     flags |= Setup.ATTACH_WQ;
   }
   if (o.rawFlags !== undefined) flags |= validateInteger(o.rawFlags, 'options.rawFlags', 0, 0xffffffff);
+  if (o.restrictions !== undefined) flags |= Setup.R_DISABLED;
   return { flags: flags >>> 0, cpu, idle, cq, wq };
 }
 
@@ -189,6 +198,7 @@ export class RingCore {
     validateObject(options, 'options');
     const entries = options.entries === undefined ? 256 : validateInteger(options.entries, 'options.entries', 1, 32768);
     const s = setupFlags(options);
+    const restrictions = options.restrictions === undefined ? undefined : encodeRestrictions(options.restrictions);
     checkEnabled();
     const n = native();
     const r = n.setup(entries, s.flags, s.cpu, s.idle, s.cq, s.wq);
@@ -229,6 +239,17 @@ export class RingCore {
       watch = efd;
       this._eventfd = efd;
     }
+    if (restrictions !== undefined) {
+      // The probe is a register call the sandbox may not allow: ask first.
+      this.probe();
+      let rc = n.register(r.fd, Register.REGISTER_RESTRICTIONS, restrictions, restrictionCount(restrictions));
+      if (rc >= 0 && !options.disabled) rc = n.register(r.fd, Register.REGISTER_ENABLE_RINGS, null, 0);
+      if (rc < 0) {
+        if (this._eventfd >= 0) n.closeFd(this._eventfd);
+        n.close(r.handle);
+        throw systemError(rc, 'io_uring_register');
+      }
+    }
     // The ring object holds the callback: the addon keeps only a weak
     // reference to it while the ring is idle (see pollRef in the addon).
     const rc = n.pollStart(r.handle, watch, this.readableCb);
@@ -240,6 +261,16 @@ export class RingCore {
     // Idle until the first request: do not keep the process alive.
     this.referenced = false;
     n.pollRef(r.handle, false);
+  }
+
+  /**
+   * Enables a ring created with `disabled: true` (IORING_REGISTER_ENABLE_RINGS).
+   * Errors: EBADFD when it is already enabled.
+   */
+  enable(): void {
+    this._checkOpen();
+    const rc = this._n.register(this.fd, Register.REGISTER_ENABLE_RINGS, null, 0);
+    if (rc < 0) throw systemError(rc, 'io_uring_register');
   }
 
   /** Whether close() or destroy() has been called. */
@@ -297,7 +328,10 @@ export class RingCore {
     if (chain === 0) {
       // Continues a chain: it goes where its head went.
       if (this._w === sq.sqes) return sq.take();
-      return sq.stage(0);
+      // Staging may grow into a new array: point _w at the current one.
+      const at = sq.stage(0);
+      this._w = sq.stagingArray();
+      return at;
     }
     if (!sq.hasStaged()) {
       if (sq.fits(chain)) {
@@ -338,7 +372,9 @@ export class RingCore {
     r.hold = hold;
     r.syscall = syscall;
     if (!this.referenced) this.ref();
-    return settle(new Promise(r.executor));
+    const p = settle(new Promise(r.executor));
+    r.promise = p;
+    return p;
   }
 
   /** @internal Like _track, but returns the record (for options, maps and paths). */
@@ -524,7 +560,7 @@ export class RingCore {
       table.release(r);
       return;
     }
-    if (res >= 0) {
+    if (res >= 0 || res === r.okRes) {
       const map = r.map;
       const value = map === undefined ? res : map(res, flags);
       table.release(r);
@@ -561,7 +597,8 @@ export class RingCore {
     prep(w, i, Op.ASYNC_CANCEL, 0, -1, 0, 0, 0);
     w[i + 4] = r.slot; // addr = target user_data
     w[i + 5] = r.gen;
-    w[i + 7] = ASYNC_CANCEL_USERDATA;
+    // Flags 0 matches by user_data on every kernel; ASYNC_CANCEL_USERDATA is
+    // 6.6+ and older kernels refuse it with EINVAL.
     this._trackHandler(i, undefined, 'async_cancel', noop);
   }
 

@@ -2,28 +2,33 @@
 // call consumes no SQE and makes no syscall), writes one SQE through prep(),
 // and returns a promise of the kernel's result.
 import {
-  RECVSEND_FIXED_BUF, CQE_F_MORE, CQE_F_NOTIF, AT_FDCWD, FSYNC_DATASYNC, IOSQE_FIXED_FILE, O_RDONLY, STATX_BASIC_STATS,
-  STATX_BTIME, AT_EMPTY_PATH, SPLICE_F_FD_IN_FIXED, AT_REMOVEDIR,
+  RECVSEND_FIXED_BUF, CQE_F_MORE, CQE_F_NOTIF, IOSQE_FIXED_FILE, O_RDONLY, AT_EMPTY_PATH, AT_REMOVEDIR,
 } from './constants';
 import { RingCore, OpOptions, RingOptions } from './ring-core';
 import { OPS, OpSpec } from './opcodes';
 import { prep, put64 } from './sq';
-import { cstring, internalAddress, viewAddress } from './memory';
+import { cstring, internalAddress } from './memory';
 import { FixedFile, FileRef, fixedSlot, refuseFixed } from './files';
 import { abortedBeforeStart, applyOptions, optionSlots } from './submit-options';
+import {
+  PathLike, dirfdOf, pathString, prepClose, prepFsync, prepNop, prepOpenat, prepRw, prepSplice, prepStatx, prepVector,
+} from './op-prep';
 import {
   validateFd, validateInt32, validateInteger, validatePosition, validateU64, validateUint32,
 } from './validators';
 import { invalidArgType, invalidArgValue, systemError } from './errors';
-import { Statx, STATX_SIZE } from './statx';
+import { Statx } from './statx';
 import { FixedBuffer, FixedBuffers } from './buffers';
 import { FileTable } from './file-table';
 import { registerRingFd, unregisterRingFd } from './ring-fd';
+import * as timeouts from './timeouts';
+import * as cancels from './cancel';
+import { Chain, ChainOptions } from './chain';
+import type { TimeoutResult, TimeoutSpec } from './timeouts';
 
 export type { OpOptions, RingOptions };
 
-/** Path arguments: a string or the raw bytes of one. */
-export type PathLike = string | Uint8Array;
+export type { PathLike };
 
 /** Options of `openat()`. */
 export interface OpenOptions extends OpOptions {
@@ -94,18 +99,6 @@ function fixedRange(buf: FixedBuffer, options: FixedIoOptions | undefined): [num
   return [off, len];
 }
 
-/** @internal */
-export function dirfdOf(options: { dirfd?: number } | undefined, name = 'options.dirfd'): number {
-  const d = options?.dirfd;
-  if (d === undefined || d === AT_FDCWD) return AT_FDCWD;
-  return validateFd(d, name);
-}
-
-/** @internal */
-export function pathString(p: PathLike): string {
-  return typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString();
-}
-
 /**
  * An io_uring instance. Every operation returns a promise of its result;
  * requests made in one turn of the event loop are submitted together.
@@ -166,6 +159,15 @@ export class Ring extends RingCore {
   }
   /** @internal IOSQE_FIXED_FILE when the last _file() was a registered file. */
   _ff = 0;
+  /** @internal Memory the last prep function allocated for its entry (see op-prep.ts). */
+  _hold: unknown = undefined;
+
+  /** @internal Takes `_hold` so the ring does not keep it alive. */
+  _takeHold(): unknown {
+    const h = this._hold;
+    this._hold = undefined;
+    return h;
+  }
 
   private buffers_: FixedBuffers | undefined;
   /** The ring's registered buffer table and the pool of its buffers (created on first use). */
@@ -287,9 +289,7 @@ export class Ring extends RingCore {
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, OPS.nop.op, 0, -1, 0, 0, 0);
-    return this._op(i, undefined, OPS.nop, options);
+    return this._op(prepNop(this, n), undefined, OPS.nop, options);
   }
 
   /**
@@ -299,31 +299,21 @@ export class Ring extends RingCore {
    */
   read(file: FileRef, buffer: ArrayBufferView, position?: number | bigint | null, options?: OpOptions): Promise<number> {
     this._checkOpen();
-    const fd = this._file(file, OPS.read);
-    const flags = this._ff;
-    const addr = viewAddress(buffer, 'buffer');
-    const pos = position === undefined || position === -1 ? -1 : validatePosition(position);
-    const n = options === undefined ? 1 : optionSlots(options);
+    if (options === undefined) return this._op(prepRw(this, this, 1, OPS.read, file, buffer, position), buffer, OPS.read, undefined);
+    const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, OPS.read.op, flags, fd, addr, buffer.byteLength, pos);
-    return this._op(i, buffer, OPS.read, options);
+    return this._op(prepRw(this, this, n, OPS.read, file, buffer, position), buffer, OPS.read, options);
   }
 
   /** Writes all of `buffer` at `position` (-1: the current position). Resolves with bytes written. */
   write(file: FileRef, buffer: ArrayBufferView, position?: number | bigint | null, options?: OpOptions): Promise<number> {
     this._checkOpen();
-    const fd = this._file(file, OPS.write);
-    const flags = this._ff;
-    const addr = viewAddress(buffer, 'buffer');
-    const pos = position === undefined || position === -1 ? -1 : validatePosition(position);
-    const n = options === undefined ? 1 : optionSlots(options);
+    if (options === undefined) return this._op(prepRw(this, this, 1, OPS.write, file, buffer, position), buffer, OPS.write, undefined);
+    const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, OPS.write.op, flags, fd, addr, buffer.byteLength, pos);
-    return this._op(i, buffer, OPS.write, options);
+    return this._op(prepRw(this, this, n, OPS.write, file, buffer, position), buffer, OPS.write, options);
   }
 
   /** Scatter read into several buffers. Resolves with the total bytes read. */
@@ -339,39 +329,21 @@ export class Ring extends RingCore {
   private vector(spec: OpSpec, file: FileRef, buffers: readonly ArrayBufferView[],
     position: number | bigint | null | undefined, options: OpOptions | undefined): Promise<number> {
     this._checkOpen();
-    const fd = this._file(file, spec);
-    const flags = this._ff;
-    if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an Array of ArrayBufferViews', buffers);
-    if (buffers.length > 1024) throw invalidArgValue('buffers', buffers.length, 'must have at most 1024 (IOV_MAX) entries');
-    // struct iovec { void *base; size_t len; }, kept alive with the buffers.
-    const words = new Uint32Array(buffers.length * 4);
-    for (let k = 0; k < buffers.length; k++) {
-      const b = buffers[k]!;
-      put64(words, k * 4, viewAddress(b, `buffers[${k}]`));
-      put64(words, k * 4 + 2, b.byteLength);
-    }
-    const pos = position === undefined || position === -1 ? -1 : validatePosition(position);
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, spec.op, flags, fd, buffers.length ? internalAddress(words) : 0, buffers.length, pos);
-    return this._op(i, [words, buffers.slice()], spec, options);
+    const i = prepVector(this, this, n, spec, file, buffers, position);
+    return this._op(i, this._takeHold(), spec, options);
   }
 
   /** Flushes the file to storage (fsync, or fdatasync with `datasync: true`). */
   fsync(file: FileRef, options?: SyncOptions): Promise<number> {
     this._checkOpen();
-    const fd = this._file(file, OPS.fsync);
-    const flags = this._ff;
     const datasync = options?.datasync === undefined ? false : options.datasync === true;
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, OPS.fsync.op, flags, fd, 0, 0, 0);
-    w[i + 7] = datasync ? FSYNC_DATASYNC : 0;
+    const i = prepFsync(this, this, n, file, datasync);
     return this._op(i, undefined, datasync ? { ...OPS.fsync, name: 'fdatasync' } : OPS.fsync, options);
   }
 
@@ -453,18 +425,11 @@ export class Ring extends RingCore {
   /** openat(2): resolves with a new fd (close-on-exec is up to `flags`). */
   openat(path: PathLike, flags = O_RDONLY, mode = 0o666, options?: OpenOptions): Promise<number> {
     this._checkOpen();
-    const p = cstring(path, 'path');
-    validateInt32(flags, 'flags');
-    validateInteger(mode, 'mode', 0, 0o7777);
-    const dirfd = dirfdOf(options);
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, OPS.openat.op, 0, dirfd, internalAddress(p), mode, 0);
-    w[i + 7] = flags;
-    return this._op(i, p, OPS.openat, options, pathString(path));
+    const i = prepOpenat(this, n, path, flags, mode, options);
+    return this._op(i, this._takeHold(), OPS.openat, options, pathString(path));
   }
 
   /** openat2(2) with RESOLVE_* flags; resolves with a new fd. */
@@ -492,14 +457,10 @@ export class Ring extends RingCore {
   /** close(2) of a plain fd, on the ring. A registered slot is closed with closeDirect(). */
   closeFd(fd: number, options?: OpOptions): Promise<number> {
     this._checkOpen();
-    refuseFixed(fd, 'fd', 'close (use closeDirect for a registered slot)');
-    validateFd(fd, 'fd');
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, OPS.close.op, 0, fd, 0, 0, 0);
-    return this._op(i, undefined, OPS.close, options);
+    return this._op(prepClose(this, n, fd), undefined, OPS.close, options);
   }
 
   /**
@@ -509,20 +470,13 @@ export class Ring extends RingCore {
   statx(path: PathLike, options?: StatxOptions): Promise<Statx> {
     this._checkOpen();
     if (path instanceof FixedFile) refuseFixed(path, 'path', 'statx');
-    const p = cstring(path, 'path');
-    const dirfd = dirfdOf(options);
-    const flags = options?.flags === undefined ? 0 : validateInt32(options.flags, 'options.flags', 0);
-    const mask = options?.mask === undefined ? STATX_BASIC_STATS | STATX_BTIME : validateUint32(options.mask, 'options.mask');
-    const out = new Uint8Array(STATX_SIZE);
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, OPS.statx.op, 0, dirfd, internalAddress(p), mask, internalAddress(out));
-    w[i + 7] = flags;
+    const i = prepStatx(this, n, path, options);
+    const hold = this._takeHold() as [Buffer, Uint8Array];
     const shown = pathString(path);
-    return this._op(i, [p, out], OPS.statx, options, shown === '' ? undefined : shown, () => new Statx(out));
+    return this._op(i, hold, OPS.statx, options, shown === '' ? undefined : shown, () => new Statx(hold[1]));
   }
 
   /** statx of an open fd (AT_EMPTY_PATH). */
@@ -620,43 +574,20 @@ export class Ring extends RingCore {
   splice(fdIn: FileRef, offIn: number | bigint | null, fdOut: FileRef, offOut: number | bigint | null,
     nbytes: number, flags = 0, options?: OpOptions): Promise<number> {
     this._checkOpen();
-    const inFd = this._file(fdIn, OPS.splice, 'fdIn');
-    const inFixed = this._ff !== 0;
-    const outFd = this._file(fdOut, OPS.splice, 'fdOut');
-    const outFlags = this._ff;
-    const oi = offIn === null || offIn === -1 ? -1 : validatePosition(offIn, 'offIn');
-    const oo = offOut === null || offOut === -1 ? -1 : validatePosition(offOut, 'offOut');
-    validateUint32(nbytes, 'nbytes');
-    validateUint32(flags, 'flags');
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, OPS.splice.op, outFlags, outFd, 0, nbytes, oo);
-    put64(w, i + 4, oi); // splice_off_in shares the addr field
-    w[i + 7] = (flags | (inFixed ? SPLICE_F_FD_IN_FIXED : 0)) >>> 0;
-    w[i + 11] = inFd;
+    const i = prepSplice(this, this, n, OPS.splice, fdIn, offIn, fdOut, offOut, nbytes, flags);
     return this._op(i, undefined, OPS.splice, options);
   }
 
   /** tee(2) between two pipes. */
   tee(fdIn: FileRef, fdOut: FileRef, nbytes: number, flags = 0, options?: OpOptions): Promise<number> {
     this._checkOpen();
-    const inFd = this._file(fdIn, OPS.tee, 'fdIn');
-    const inFixed = this._ff !== 0;
-    const outFd = this._file(fdOut, OPS.tee, 'fdOut');
-    const outFlags = this._ff;
-    validateUint32(nbytes, 'nbytes');
-    validateUint32(flags, 'flags');
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, OPS.tee.op, outFlags, outFd, 0, nbytes, 0);
-    w[i + 7] = (flags | (inFixed ? SPLICE_F_FD_IN_FIXED : 0)) >>> 0;
-    w[i + 11] = inFd;
+    const i = prepSplice(this, this, n, OPS.tee, fdIn, null, fdOut, null, nbytes, flags);
     return this._op(i, undefined, OPS.tee, options);
   }
 
@@ -700,6 +631,100 @@ export class Ring extends RingCore {
     return this._op(i, undefined, OPS.pollRemove, options);
   }
 
+  /**
+   * Resolves after `ms` milliseconds, timed by the kernel (IORING_OP_TIMEOUT).
+   * With `{ signal }` it rejects with an AbortError when aborted.
+   * @example
+   * ```ts
+   * await ring.sleep(10);
+   * ```
+   */
+  sleep(ms: number, options?: OpOptions): Promise<void> {
+    return timeouts.sleep(this, ms, options);
+  }
+
+  /**
+   * A kernel timeout: `ms` from now, or a TimeoutSpec with a completion
+   * `count`, an absolute `at` and a `clock`. Resolves 'expired' when its time
+   * came, 'count' when that many other requests completed first; rejects
+   * ECANCELED when removed with timeoutRemove(). Errors: ERR_INVALID_ARG_*,
+   * ERR_OUT_OF_RANGE for a bad spec (thrown before anything is submitted).
+   * @example
+   * ```ts
+   * const t = ring.timeout({ ms: 1000, count: 4 });   // 4 completions or 1 s
+   * const deadline = ring.timeout({ at: Date.now() + 50, clock: 'realtime' });
+   * ```
+   */
+  timeout(spec: number | TimeoutSpec, options?: OpOptions): Promise<TimeoutResult> {
+    return timeouts.timeout(this, spec, options);
+  }
+
+  /**
+   * Removes a pending timeout() or sleep(); it rejects with ECANCELED.
+   * Resolves 0, or rejects ENOENT when it already fired.
+   */
+  timeoutRemove(target: Promise<unknown>, options?: OpOptions): Promise<number> {
+    return timeouts.timeoutRemove(this, target, options);
+  }
+
+  /**
+   * Gives a pending timeout() or sleep() a new time (milliseconds from now,
+   * or a TimeoutSpec with `ms` or `at` and `clock`). Resolves 0, or rejects
+   * ENOENT when it already fired.
+   */
+  timeoutUpdate(target: Promise<unknown>, spec: number | TimeoutSpec, options?: OpOptions): Promise<number> {
+    return timeouts.timeoutUpdate(this, target, spec, options);
+  }
+
+  /**
+   * Cancels the request whose promise is `target` (IORING_OP_ASYNC_CANCEL).
+   * Resolves true when the kernel cancelled it (the target then rejects with
+   * ECANCELED), false when it had already completed, is not from this ring,
+   * or was too far along to stop. The target settles exactly once either way,
+   * and keeps its buffers until its own completion.
+   * @example
+   * ```ts
+   * const p = ring.read(pipeFd, buf);
+   * await ring.cancel(p);          // true
+   * await p.catch((e) => e.code);  // 'ECANCELED'
+   * ```
+   */
+  cancel(target: Promise<unknown>, options?: OpOptions): Promise<boolean> {
+    return cancels.cancel(this, target, options);
+  }
+
+  /**
+   * Cancels every request on a file: a plain fd or a FixedFile
+   * (IORING_ASYNC_CANCEL_FD | ALL; Linux 5.19+, registered files 6.0+).
+   * Resolves with how many requests were cancelled.
+   */
+  cancelFd(file: FileRef, options?: OpOptions): Promise<number> {
+    return cancels.cancelFd(this, file, options);
+  }
+
+  /** Cancels every request in flight on this ring (Linux 5.19+). Resolves with how many. */
+  cancelAll(options?: OpOptions): Promise<number> {
+    return cancels.cancelAll(this, options);
+  }
+
+  /**
+   * Starts a chain of linked requests: add steps, then `submit()` sends them
+   * as one unit and resolves with each step's result. See Chain.
+   * @example
+   * ```ts
+   * const [open, read, close] = await ring.chain()
+   *   .openDirect(slot, '/etc/hostname')
+   *   .read(slot, buf)
+   *   .hardlink()            // close the slot even if the read fails
+   *   .closeDirect(slot)
+   *   .submit();
+   * ```
+   */
+  chain(options?: ChainOptions): Chain<[]> {
+    this._checkOpen();
+    return new Chain(this, options);
+  }
+
   /** @internal Requests that other requests can name later (poll, timeout), by their promise. */
   readonly _named = new WeakMap<Promise<unknown>, [number, number]>();
 
@@ -737,6 +762,8 @@ rejectInsteadOfThrow(Ring.prototype, [
   'nop', 'read', 'write', 'readv', 'writev', 'fsync', 'fdatasync', 'syncFileRange', 'fallocate',
   'fadvise', 'ftruncate', 'openat', 'openat2', 'closeFd', 'statx', 'fstat', 'renameat', 'unlinkat',
   'mkdirat', 'symlinkat', 'linkat', 'splice', 'tee', 'pollAdd', 'pollRemove',
+  'readFixed', 'writeFixed', 'sendFixed', 'sleep', 'timeout', 'timeoutRemove', 'timeoutUpdate',
+  'cancel', 'cancelFd', 'cancelAll',
 ]);
 
 rejectInsteadOfThrow(FileTable.prototype, [

@@ -51,7 +51,9 @@ export function timespec(ms: number): BigInt64Array {
 export function applyOptions(ring: RingCore, i: number, req: Request, options: OpOptions): void {
   let timedOut = false;
   let aborted = false;
+  let started = 0;
   if (options.timeout !== undefined) {
+    started = performance.now();
     const w = ring._w;
     w[i] |= IOSQE_IO_LINK << 8;
     const ts = timespec(options.timeout);
@@ -79,7 +81,11 @@ export function applyOptions(ring: RingCore, i: number, req: Request, options: O
     const sys = base !== undefined ? base(res) : systemError(res, syscall, { path, dest });
     if (res === ECANCELED || res === EINTR) {
       if (aborted) return new AbortError(undefined, { cause: sys });
-      if (options.timeout !== undefined && (timedOut || !aborted)) {
+      // The request's CQE may arrive before its timeout's: without the
+      // timeout's -ETIME yet, a cancellation after the time has run out is
+      // the timeout's; an earlier one came from elsewhere (cancelAll, close).
+      if (options.timeout !== undefined
+        && (timedOut || performance.now() - started >= options.timeout - 1)) {
         return new TimeoutError(`${syscall} timed out after ${options.timeout} ms`, { cause: sys });
       }
     }

@@ -79,13 +79,13 @@ describe('fixed buffer pool', () => {
       other.buffers.register({ count: 1, size: 64 });
       const foreign = other.buffers.acquire()!;
       const before = ring.stats.submitted;
-      assert.throws(() => ring.readFixed(0, Buffer.alloc(64) as unknown as FixedBuffer), { code: 'ERR_INVALID_ARG_TYPE' });
-      assert.throws(() => ring.readFixed(0, foreign), { code: 'ERR_URING_FOREIGN_BUFFER' });
+      await assert.rejects(ring.readFixed(0, Buffer.alloc(64) as unknown as FixedBuffer), { code: 'ERR_INVALID_ARG_TYPE' });
+      await assert.rejects(ring.readFixed(0, foreign), { code: 'ERR_URING_FOREIGN_BUFFER' });
       const b = ring.buffers.acquire()!;
-      assert.throws(() => ring.readFixed(0, b, 0, { offset: 65 }), { code: 'ERR_OUT_OF_RANGE' });
-      assert.throws(() => ring.readFixed(0, b, 0, { offset: 10, length: 55 }), { code: 'ERR_OUT_OF_RANGE' });
+      await assert.rejects(ring.readFixed(0, b, 0, { offset: 65 }), { code: 'ERR_OUT_OF_RANGE' });
+      await assert.rejects(ring.readFixed(0, b, 0, { offset: 10, length: 55 }), { code: 'ERR_OUT_OF_RANGE' });
       b.release();
-      assert.throws(() => ring.readFixed(0, b), { code: 'ERR_URING_BUFFER_RELEASED' });
+      await assert.rejects(ring.readFixed(0, b), { code: 'ERR_URING_BUFFER_RELEASED' });
       assert.throws(() => b.bytes, { code: 'ERR_URING_BUFFER_RELEASED' });
       assert.equal(ring.pending, 0);
       await ring.nop();
