@@ -11,13 +11,13 @@ import { FixedFile, FileRef, fixedSlot } from './files';
 import type { FileTable } from './file-table';
 import { MAX_TABLE_SIZE, MSG_BIT } from './file-table';
 import type { Ring, PathLike, OpenOptions, Open2Options } from './ring';
-import { dirfdOf, pathString } from './op-prep';
+import { dirfdOf, openHow, pathString } from './op-prep';
 import { RingCore, OpOptions } from './ring-core';
 import { OPS, OpSpec } from './opcodes';
 import { prep, put64 } from './sq';
 import { cstring, internalAddress } from './memory';
 import { abortedBeforeStart, applyOptions, optionSlots } from './submit-options';
-import { validateFd, validateInt32, validateInteger, validateU64, validateUint32 } from './validators';
+import { validateFd, validateInt32, validateInteger, validateUint32 } from './validators';
 import { invalidArgType, invalidArgValue, ringClosed, systemError } from './errors';
 import { validateFdList } from './file-limits';
 import { TAG_BIT } from './requests';
@@ -146,11 +146,7 @@ export function openat2Direct(table: FileTable, path: PathLike, flags = O_RDONLY
   ring._checkOpen();
   ring._need(Op.OPENAT2, 'OPENAT2');
   const { idx, slot, p, dirfd } = openArgs(table, path, flags, mode, options);
-  const resolve = options?.resolve === undefined ? 0 : validateU64(options.resolve, 'options.resolve');
-  const how = new Uint32Array(6); // struct open_how { u64 flags; u64 mode; u64 resolve; }
-  put64(how, 0, flags >>> 0);
-  put64(how, 2, mode);
-  put64(how, 4, resolve);
+  const how = openHow(flags, mode, options?.resolve);
   const n = optionSlots(options);
   const early = abortedBeforeStart(options);
   if (early) return early;

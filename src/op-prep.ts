@@ -14,7 +14,7 @@ import { prep, put64 } from './sq';
 import { cstring, internalAddress, viewAddress } from './memory';
 import { FileRef, FixedFile, fixedSlot, refuseFixed } from './files';
 import {
-  validateFd, validateInt32, validateInteger, validatePosition, validateUint32,
+  validateFd, validateInt32, validateInteger, validatePosition, validateU64, validateUint32,
 } from './validators';
 import { invalidArgType, invalidArgValue } from './errors';
 import { STATX_SIZE } from './statx';
@@ -119,6 +119,16 @@ export function prepOpenat(t: SqeTarget, n: number, path: PathLike, flags: numbe
 }
 
 /** CLOSE of a plain fd. */
+/** struct open_how { u64 flags; u64 mode; u64 resolve; } for openat2, checking `resolve`. */
+export function openHow(flags: number, mode: number, resolve: number | bigint | undefined): Uint32Array {
+  const r = resolve === undefined ? 0 : validateU64(resolve, 'options.resolve');
+  const how = new Uint32Array(6);
+  put64(how, 0, flags >>> 0);
+  put64(how, 2, mode);
+  put64(how, 4, r);
+  return how;
+}
+
 export function prepClose(t: SqeTarget, n: number, fd: number): number {
   refuseFixed(fd, 'fd', 'close (use closeDirect for a registered slot)');
   validateFd(fd, 'fd');

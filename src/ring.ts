@@ -11,7 +11,7 @@ import { cstring, internalAddress } from './memory';
 import { FixedFile, FileRef, fixedSlot, refuseFixed } from './files';
 import { abortedBeforeStart, applyOptions, optionSlots } from './submit-options';
 import {
-  PathLike, dirfdOf, pathString, prepClose, prepFsync, prepNop, prepOpenat, prepRw, prepSplice, prepStatx, prepVector,
+  PathLike, dirfdOf, openHow, pathString, prepClose, prepFsync, prepNop, prepOpenat, prepRw, prepSplice, prepStatx, prepVector,
 } from './op-prep';
 import {
   validateFd, validateInt32, validateInteger, validatePosition, validateU64, validateUint32,
@@ -440,12 +440,7 @@ export class Ring extends RingCore {
     validateInt32(flags, 'flags');
     validateInteger(mode, 'mode', 0, 0o7777);
     const dirfd = dirfdOf(options);
-    const resolve = options?.resolve === undefined ? 0 : validateU64(options.resolve, 'options.resolve');
-    // struct open_how { u64 flags; u64 mode; u64 resolve; }
-    const how = new Uint32Array(6);
-    put64(how, 0, flags >>> 0);
-    put64(how, 2, mode);
-    put64(how, 4, resolve);
+    const how = openHow(flags, mode, options?.resolve);
     const n = optionSlots(options);
     const early = abortedBeforeStart(options);
     if (early) return early;
@@ -488,6 +483,11 @@ export class Ring extends RingCore {
 
   /** renameat2(2). */
   renameat(oldPath: PathLike, newPath: PathLike, options?: TwoDirOptions): Promise<number> {
+    return this.twoPath(OPS.renameat, oldPath, newPath, options);
+  }
+
+  /** renameat and linkat: two paths, each with its own directory, and flags. */
+  private twoPath(spec: OpSpec, oldPath: PathLike, newPath: PathLike, options: TwoDirOptions | undefined): Promise<number> {
     this._checkOpen();
     const a = cstring(oldPath, 'oldPath');
     const b = cstring(newPath, 'newPath');
@@ -499,9 +499,9 @@ export class Ring extends RingCore {
     if (early) return early;
     const i = this._sqe(n);
     const w = this._w;
-    prep(w, i, OPS.renameat.op, 0, od, internalAddress(a), nd, internalAddress(b));
+    prep(w, i, spec.op, 0, od, internalAddress(a), nd, internalAddress(b));
     w[i + 7] = flags;
-    return this._op(i, [a, b], OPS.renameat, options, pathString(oldPath), undefined, pathString(newPath));
+    return this._op(i, [a, b], spec, options, pathString(oldPath), undefined, pathString(newPath));
   }
 
   /** unlinkat(2); `flags: AT_REMOVEDIR` removes a directory. */
@@ -551,20 +551,7 @@ export class Ring extends RingCore {
 
   /** linkat(2): `flags: AT_SYMLINK_FOLLOW` follows a symlink source. */
   linkat(oldPath: PathLike, newPath: PathLike, options?: TwoDirOptions): Promise<number> {
-    this._checkOpen();
-    const a = cstring(oldPath, 'oldPath');
-    const b = cstring(newPath, 'newPath');
-    const od = dirfdOf(options?.oldDirfd === undefined ? undefined : { dirfd: options.oldDirfd }, 'options.oldDirfd');
-    const nd = dirfdOf(options?.newDirfd === undefined ? undefined : { dirfd: options.newDirfd }, 'options.newDirfd');
-    const flags = options?.flags === undefined ? 0 : validateUint32(options.flags, 'options.flags');
-    const n = optionSlots(options);
-    const early = abortedBeforeStart(options);
-    if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, OPS.linkat.op, 0, od, internalAddress(a), nd, internalAddress(b));
-    w[i + 7] = flags;
-    return this._op(i, [a, b], OPS.linkat, options, pathString(oldPath), undefined, pathString(newPath));
+    return this.twoPath(OPS.linkat, oldPath, newPath, options);
   }
 
   /**
