@@ -2,8 +2,10 @@
 // 127.0.0.1, pipelined; a minimal HTTP/1.1 responder on uring/net against
 // node:http. Both send the same headers (Date, Content-Type, Content-Length,
 // Connection); node:http also runs its full request parser, which is part of
-// what a small responder ports away from.
+// what a small responder ports away from; the same responder on node:net
+// (variant node-net) shows what the ring gains on its own.
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { createServer, Socket } from '../../net/index';
 import { Workload } from '../harness';
 import { lazyGenerator, serverVariant, wrap } from './echo';
@@ -24,8 +26,15 @@ function currentResponse(): Buffer {
 
 const END = Buffer.from('\r\n\r\n');
 
+/** The part of a socket the responder uses: node:net's and uring/net's alike. */
+interface DataSocket {
+  on(event: 'data', cb: (d: Buffer) => void): unknown;
+  on(event: 'error', cb: () => void): unknown;
+  write(b: Buffer): unknown;
+}
+
 /** Answers every request head that arrives (no bodies: GET only). */
-export function helloResponder(s: Socket): void {
+export function helloResponder(s: Socket | DataSocket): void {
   let carry = Buffer.alloc(0);
   s.on('data', (d: Buffer) => {
     const b = carry.length ? Buffer.concat([carry, d]) : d;
@@ -36,7 +45,7 @@ export function helloResponder(s: Socket): void {
     if (n === 1) s.write(currentResponse());
     else if (n > 1) s.write(Buffer.concat(new Array<Buffer>(n).fill(currentResponse())));
   });
-  s.on('error', () => undefined);
+  (s as DataSocket).on('error', () => undefined);
 }
 
 export function httpWorkload(conns = 32, depth = 4): Workload {
@@ -45,8 +54,12 @@ export function httpWorkload(conns = 32, depth = 4): Workload {
     name: 'http',
     unit: `GET request, ${conns} keep-alive connections x ${depth} pipelined`,
     baseline: 'node-http',
+    secondary: 'node-net',
     variants: [
       serverVariant('uring-net', gen.get, 'http', conns, depth, () => wrap(createServer(helloResponder))),
+      // The same minimal responder on node:net: what the ring itself gains,
+      // apart from what node:http's full parser and response objects cost.
+      serverVariant('node-net', gen.get, 'http', conns, depth, () => wrap(net.createServer(helloResponder))),
       serverVariant('node-http', gen.get, 'http', conns, depth, () => wrap(http.createServer((_req, res) => {
         res.setHeader('Content-Type', 'text/plain');
         res.end(BODY);
