@@ -16,4 +16,35 @@ describe('fuzzer findings', () => {
       assert.equal(ring._sq.tail, before, 'no SQE was taken');
     }
   });
+
+  it('option getters are read once: one that throws on a second read cannot orphan a submitted request', async () => {
+    let reads = 0;
+    const options = {
+      get timeout(): number {
+        if (reads++ > 0) throw new Error('read twice');
+        return 60_000;
+      },
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => { unhandled.push(e); };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      assert.equal(await ring.nop(options), 0);
+      let signalReads = 0;
+      const ac = new AbortController();
+      const withSignal = {
+        get signal(): AbortSignal {
+          if (signalReads++ > 0) throw new Error('read twice');
+          return ac.signal;
+        },
+      };
+      assert.equal(await ring.nop(withSignal), 0);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(unhandled, []);
+      assert.equal(reads, 1);
+      assert.equal(signalReads, 1);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
