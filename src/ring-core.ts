@@ -402,14 +402,23 @@ export class RingCore {
         this.stats_.enters++;
         // Under DEFER_TASKRUN, GETEVENTS with min_complete 0 runs the ring's
         // pending completion work without waiting.
-        const ret = this._n.enter(this.fd, n, 0, this._defer ? ENTER_GETEVENTS : 0);
+        const flags = this._defer ? ENTER_GETEVENTS : 0;
+        let ret = this._n.enter(this.fd, n, 0, flags);
+        // The kernel stops a batch at an SQE it refuses while submitting (a
+        // prep error, such as unknown flags, posts that SQE's CQE) and leaves
+        // the rest in the SQ. Nothing else may come to flush them: go on now.
+        while (ret > 0 && submitted + ret < n) {
+          submitted += ret;
+          this.stats_.enters++;
+          ret = this._n.enter(this.fd, n - submitted, 0, flags);
+        }
         if (ret < 0) {
           // EAGAIN/EBUSY/EINTR: the kernel took nothing this time; entries stay
           // in the ring and go with the next flush.
           if (ret !== -11 && ret !== -16 && ret !== -4) this.failUnsubmitted(ret);
           else setImmediate(this.flushCb);
         } else {
-          submitted = ret;
+          submitted += ret;
         }
       }
       this.stats_.submitted += submitted;

@@ -2,6 +2,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ring } from '../../src/index';
+import { native } from '../../src/native';
 
 describe('fuzzer findings', () => {
   const ring = new Ring({ entries: 8 });
@@ -45,6 +46,22 @@ describe('fuzzer findings', () => {
       assert.equal(signalReads, 1);
     } finally {
       process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('SQEs queued after one the kernel refuses at submission still run (the batch is not left in the SQ)', async () => {
+    // Unknown splice flags fail in the kernel's prep step, which ends the
+    // batch there; the nops behind it must still be submitted.
+    const n = native();
+    const [r, w] = n.pipe() as [number, number];
+    try {
+      const bad = ring.splice(r, null, w, null, 1, 0x100);
+      const nops = [ring.nop(), ring.nop(), ring.nop()];
+      const watchdog = new Promise((_, rej) => setTimeout(() => rej(new Error('the nops never completed')), 5000).unref());
+      assert.deepEqual(await Promise.race([Promise.all(nops), watchdog]), [0, 0, 0]);
+      await assert.rejects(bad, { code: 'EINVAL' });
+    } finally {
+      n.closeFd(r); n.closeFd(w);
     }
   });
 });
