@@ -623,11 +623,15 @@ export class RingCore {
         r.reject(reason);
       }
     }
+    // A close() in progress keeps its drain callback: it clears the grace
+    // timer and resolves the close() promise once the cancelled work is done.
+    const drained = this.drained ?? ((): void => this.release());
     if (this._req.live === 0) {
-      this.release();
+      this.drained = undefined;
+      drained();
       return;
     }
-    this.drained = () => this.release();
+    this.drained = drained;
     this._cancelAll();
     this.submitNow();
     // Nothing can complete work for the user now: do not hold the process.

@@ -64,4 +64,18 @@ describe('fuzzer findings', () => {
       n.closeFd(r); n.closeFd(w);
     }
   });
+
+  it('destroy() during close() resolves the close() promise and does not keep its grace timer running', async () => {
+    const n = native();
+    const [r, w] = n.pipe() as [number, number];
+    const own = new Ring({ entries: 4 });
+    const read = own.read(r, Buffer.alloc(4));
+    const closing = own.close({ graceMs: 60_000 });
+    own.destroy();
+    const watchdog = new Promise((_, rej) => setTimeout(() => rej(new Error('close() never resolved')), 5000).unref());
+    await Promise.race([closing, watchdog]);
+    await assert.rejects(read, { code: 'ERR_RING_DESTROYED' });
+    assert.ok(own.closed);
+    n.closeFd(r); n.closeFd(w);
+  });
 });
