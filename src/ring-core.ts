@@ -537,7 +537,13 @@ export class RingCore {
     if (this.drained !== undefined) {
       const d = this.drained;
       this.drained = undefined;
-      d();
+      // Release from a fresh stack: the reap that got here may have been
+      // called by code still writing an SQE (_sqe() submits to make room
+      // when the SQ is full), which must not find the rings unmapped.
+      queueMicrotask(() => {
+        if (this._req.live === 0) d();
+        else this.drained = d;
+      });
     }
   }
 

@@ -78,4 +78,14 @@ describe('fuzzer findings', () => {
     assert.ok(own.closed);
     n.closeFd(r); n.closeFd(w);
   });
+
+  it('destroy() of a ring whose SQ is full of unsubmitted entries does not touch the unmapped rings', async () => {
+    // Making room for the cancel submits the queued nops, whose completions
+    // drain the ring; it used to be released under _sqe()'s feet.
+    const tiny = new Ring({ entries: 2, cqEntries: 4 });
+    const queued = [tiny.nop(), tiny.nop()];
+    tiny.destroy();
+    for (const p of queued) await assert.rejects(p, { code: 'ERR_RING_DESTROYED' });
+    assert.ok(tiny.closed);
+  });
 });
