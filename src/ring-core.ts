@@ -581,8 +581,14 @@ export class RingCore {
    */
   close(options?: { graceMs?: number }): Promise<void> {
     if (this.closePromise) return this.closePromise;
-    const grace = options?.graceMs === undefined ? DEFAULT_CLOSE_GRACE_MS
-      : validateInteger(options.graceMs, 'options.graceMs', 0, 2 ** 31 - 1);
+    let grace: number;
+    try {
+      const g = options?.graceMs;
+      grace = g === undefined ? DEFAULT_CLOSE_GRACE_MS : validateInteger(g, 'options.graceMs', 0, 2 ** 31 - 1);
+    } catch (err) {
+      // Like every promise-returning method: reject, never throw.
+      return Promise.reject(err);
+    }
     this.state = 1;
     this.closePromise = new Promise<void>((resolve) => {
       if (this._req.live === 0) {

@@ -88,4 +88,15 @@ describe('fuzzer findings', () => {
     for (const p of queued) await assert.rejects(p, { code: 'ERR_RING_DESTROYED' });
     assert.ok(tiny.closed);
   });
+
+  it('close() with an invalid graceMs rejects (never throws) and leaves the ring open', async () => {
+    const own = new Ring({ entries: 2 });
+    for (const graceMs of ['1', -1, 1.5, NaN, {}]) {
+      let p: Promise<void> | undefined;
+      assert.doesNotThrow(() => { p = own.close({ graceMs: graceMs as number }); });
+      await assert.rejects(p!, { code: /^ERR_(INVALID_ARG_TYPE|OUT_OF_RANGE)$/ });
+      assert.equal(own.closed, false);
+    }
+    await own.close();
+  });
 });
