@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run soak [-- OPS]`: the full soak, 10 million mixed operations by
-// default (about 8 to 10 minutes on a 2-core machine; URING_SOAK_OPS or the
+// default (about 6 to 10 minutes on a 2-core machine; URING_SOAK_OPS or the
 // first argument changes the count). Prints throughput, resource samples and
 // any failure; exits non-zero on failure or on growth of RSS, fds or threads.
 'use strict';
