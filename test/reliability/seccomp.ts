@@ -1,7 +1,7 @@
 // Builds test/fixtures/seccomp-exec.c with the system C compiler, once per
-// test process, into a temporary directory.
+// test process, into a temporary directory removed when the process exits.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,7 +14,9 @@ export function seccompExec(): { path: string } | { skip: string } {
   if (built) return built;
   if (!existsSync(SECCOMP_SOURCE)) return (built = { skip: `missing ${SECCOMP_SOURCE}` });
   const cc = process.env.CC || 'cc';
-  const out = join(mkdtempSync(join(tmpdir(), 'uring-seccomp-')), 'seccomp-exec');
+  const dir = mkdtempSync(join(tmpdir(), 'uring-seccomp-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'seccomp-exec');
   const r = spawnSync(cc, ['-O2', '-Wall', '-o', out, SECCOMP_SOURCE], { encoding: 'utf8' });
   if (r.error) return (built = { skip: `no C compiler (${cc}: ${(r.error as NodeJS.ErrnoException).code}); install one to run the hostile-environment tests` });
   if (r.status !== 0) return (built = { skip: `the seccomp helper does not build here: ${r.stderr.trim().split('\n')[0]}` });
