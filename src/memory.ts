@@ -67,6 +67,9 @@ export function cstring(value: string | Uint8Array, name: string): Buffer {
     return b;
   }
   if (value instanceof Uint8Array) {
+    if (value.byteLength === 0 && isDetached(value.buffer)) {
+      throw invalidArgValue(name, value, 'is backed by a detached ArrayBuffer');
+    }
     if (value.includes(0)) throw invalidArgValue(name, value, 'must be a buffer without null bytes');
     const b = Buffer.allocUnsafe(value.byteLength + 1);
     b.set(value);

@@ -450,17 +450,23 @@ export class RingCore {
         this.stats_.enters++;
         // Under DEFER_TASKRUN, GETEVENTS with min_complete 0 runs the ring's
         // pending completion work without waiting.
-        const ret = this._n.enter(this._enterFd, n, 0, (this._defer ? ENTER_GETEVENTS : 0) | this._enterFlag);
+        const flags = (this._defer ? ENTER_GETEVENTS : 0) | this._enterFlag;
+        let ret = this._n.enter(this._enterFd, n, 0, flags);
+        // The kernel stops a batch at an SQE it refuses while submitting (a
+        // prep error, such as unknown flags, posts that SQE's CQE) and leaves
+        // the rest in the SQ. Nothing else may come to flush them: go on now.
+        while (ret > 0 && submitted + ret < n) {
+          submitted += ret;
+          this.stats_.enters++;
+          ret = this._n.enter(this._enterFd, n - submitted, 0, flags);
+        }
         if (ret < 0) {
           // EAGAIN/EBUSY/EINTR: the kernel took nothing this time; entries stay
           // in the ring and go with the next flush.
           if (ret !== -11 && ret !== -16 && ret !== -4) this.failUnsubmitted(ret);
           else setImmediate(this.flushCb);
         } else {
-          submitted = ret;
-          // A partial submit leaves the rest in the ring; nothing else may
-          // come along to flush them, so schedule it.
-          if (ret < n) setImmediate(this.flushCb);
+          submitted += ret;
         }
       }
       this.stats_.submitted += submitted;
@@ -583,7 +589,13 @@ export class RingCore {
     if (this.drained !== undefined) {
       const d = this.drained;
       this.drained = undefined;
-      d();
+      // Release from a fresh stack: the reap that got here may have been
+      // called by code still writing an SQE (_sqe() submits to make room
+      // when the SQ is full), which must not find the rings unmapped.
+      queueMicrotask(() => {
+        if (this._req.live === 0) d();
+        else this.drained = d;
+      });
     }
   }
 
@@ -622,8 +634,14 @@ export class RingCore {
    */
   close(options?: { graceMs?: number }): Promise<void> {
     if (this.closePromise) return this.closePromise;
-    const grace = options?.graceMs === undefined ? DEFAULT_CLOSE_GRACE_MS
-      : validateInteger(options.graceMs, 'options.graceMs', 0, 2 ** 31 - 1);
+    let grace: number;
+    try {
+      const g = options?.graceMs;
+      grace = g === undefined ? DEFAULT_CLOSE_GRACE_MS : validateInteger(g, 'options.graceMs', 0, 2 ** 31 - 1);
+    } catch (err) {
+      // Like every promise-returning method: reject, never throw.
+      return Promise.reject(err);
+    }
     this.state = 1;
     this.closePromise = new Promise<void>((resolve) => {
       if (this._req.live === 0) {
@@ -670,11 +688,15 @@ export class RingCore {
         r.reject(reason);
       }
     }
+    // A close() in progress keeps its drain callback: it clears the grace
+    // timer and resolves the close() promise once the cancelled work is done.
+    const drained = this.drained ?? ((): void => this.release());
     if (this._req.live === 0) {
-      this.release();
+      this.drained = undefined;
+      drained();
       return;
     }
-    this.drained = () => this.release();
+    this.drained = drained;
     this._cancelAll();
     this.submitNow();
     // Nothing can complete work for the user now: do not hold the process.

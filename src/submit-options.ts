@@ -11,24 +11,40 @@ import { internalAddress } from './memory';
 const ECANCELED = -125;
 const EINTR = -4;
 
+interface Snapshot {
+  signal: AbortSignal | undefined;
+  timeout: number | undefined;
+}
+
+// The options of the request being built, read once. Between optionSlots()
+// and applyOptions() the request takes an SQE, so the user's object (whose
+// getters may throw, or answer differently the second time) is not read
+// again: a throw there would leave a request in flight with no one awaiting it.
+let current: { of: object; snap: Snapshot } | undefined;
+
+function snapshot(options: OpOptions): Snapshot {
+  if (current !== undefined && current.of === options) return current.snap;
+  return { signal: options.signal, timeout: options.timeout };
+}
+
 /** Validates options; returns how many SQEs the request needs (1, or 2 with a timeout). */
 export function optionSlots(options: OpOptions | undefined): number {
+  current = undefined;
   if (options === undefined) return 1;
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
   const { signal, timeout } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
   }
-  if (timeout !== undefined) {
-    validateInteger(timeout, 'options.timeout', 0, 2 ** 42);
-    return 2;
-  }
-  return 1;
+  if (timeout !== undefined) validateInteger(timeout, 'options.timeout', 0, 2 ** 42);
+  current = { of: options, snap: { signal, timeout } };
+  return timeout !== undefined ? 2 : 1;
 }
 
 /** Rejects at once when the signal already fired: nothing is submitted. */
 export function abortedBeforeStart(options: OpOptions | undefined): Promise<never> | undefined {
-  const s = options?.signal;
+  if (options === undefined) return undefined;
+  const s = snapshot(options).signal;
   if (s !== undefined && s.aborted) {
     return Promise.reject(new AbortError(undefined, { cause: s.reason }));
   }
@@ -52,11 +68,12 @@ export function applyOptions(ring: RingCore, i: number, req: Request, options: O
   let timedOut = false;
   let aborted = false;
   let started = 0;
-  if (options.timeout !== undefined) {
+  const { signal, timeout } = snapshot(options);
+  if (timeout !== undefined) {
     started = performance.now();
     const w = ring._w;
     w[i] |= IOSQE_IO_LINK << 8;
-    const ts = timespec(options.timeout);
+    const ts = timespec(timeout);
     const j = ring._sqe(0);
     const tw = ring._w;
     prep(tw, j, Op.LINK_TIMEOUT, 0, -1, internalAddress(ts), 1, 0);
@@ -64,7 +81,6 @@ export function applyOptions(ring: RingCore, i: number, req: Request, options: O
     // the request finished first.
     ring._trackHandler(j, ts, 'link_timeout', (res) => { if (res === -62) timedOut = true; });
   }
-  const signal = options.signal;
   if (signal !== undefined) {
     const onAbort = (): void => {
       aborted = true;
@@ -84,9 +100,8 @@ export function applyOptions(ring: RingCore, i: number, req: Request, options: O
       // The request's CQE may arrive before its timeout's: without the
       // timeout's -ETIME yet, a cancellation after the time has run out is
       // the timeout's; an earlier one came from elsewhere (cancelAll, close).
-      if (options.timeout !== undefined
-        && (timedOut || performance.now() - started >= options.timeout - 1)) {
-        return new TimeoutError(`${syscall} timed out after ${options.timeout} ms`, { cause: sys });
+      if (timeout !== undefined && (timedOut || performance.now() - started >= timeout - 1)) {
+        return new TimeoutError(`${syscall} timed out after ${timeout} ms`, { cause: sys });
       }
     }
     return sys;
