@@ -61,6 +61,8 @@ export class Request {
   fail: ((res: number) => unknown) | undefined = undefined;
   /** Settled early (abort, destroy): the CQE only releases the record. */
   settled = false;
+  /** Its result is a new fd (plain openat): closed if it arrives after the promise was settled early. */
+  returnsFd = false;
   /** A waiter (poll, accept, timeout, recv...) that close() cancels right away. */
   waiter = false;
   /** Slot of the linked-timeout companion, or -1. */
@@ -117,6 +119,7 @@ export class RequestTable {
     r.path = undefined;
     r.dest = undefined;
     r.settled = false;
+    r.returnsFd = false;
     r.waiter = false;
     r.timeoutSlot = -1;
     if (r.owner !== undefined) {

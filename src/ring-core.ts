@@ -563,6 +563,8 @@ export class RingCore {
     }
     const resolve = r.resolve!;
     if (r.settled) {
+      // Nobody will see this result: an fd it carries would leak.
+      if (res >= 0 && r.returnsFd) this._n.closeFd(res);
       table.release(r);
       return;
     }

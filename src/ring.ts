@@ -429,7 +429,18 @@ export class Ring extends RingCore {
     const early = abortedBeforeStart(options);
     if (early) return early;
     const i = prepOpenat(this, n, path, flags, mode, options);
-    return this._op(i, this._takeHold(), OPS.openat, options, pathString(path));
+    const p = this._op(i, this._takeHold(), OPS.openat, options, pathString(path));
+    this.returnsFd(i);
+    return p;
+  }
+
+  /**
+   * Marks the request at SQE `i` as one whose result is a new fd: if destroy()
+   * has already rejected its promise, the fd that still arrives is closed
+   * rather than leaked.
+   */
+  private returnsFd(i: number): void {
+    this._req.get(this._w[i + 8]!)!.returnsFd = true;
   }
 
   /** openat2(2) with RESOLVE_* flags; resolves with a new fd. */
@@ -446,7 +457,9 @@ export class Ring extends RingCore {
     if (early) return early;
     const i = this._sqe(n);
     prep(this._w, i, OPS.openat2.op, 0, dirfd, internalAddress(p), 24, internalAddress(how));
-    return this._op(i, [p, how], OPS.openat2, options, pathString(path));
+    const promise = this._op(i, [p, how], OPS.openat2, options, pathString(path));
+    this.returnsFd(i);
+    return promise;
   }
 
   /** close(2) of a plain fd, on the ring. A registered slot is closed with closeDirect(). */
