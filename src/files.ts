@@ -2,6 +2,7 @@
 // file table; operations that accept it set IOSQE_FIXED_FILE themselves. It is
 // never derived from an fd number: fd numbers are reused, slots keep files.
 import { invalidArgType, invalidArgValue, UringError } from './errors';
+import { validateInteger } from './validators';
 
 /** A slot in a ring's registered file table. */
 export class FixedFile {
@@ -11,6 +12,8 @@ export class FixedFile {
   readonly index: number;
   /** @internal */
   constructor(owner: object, index: number) {
+    // A slot number goes into 32 bits of an SQE: never let it wrap.
+    validateInteger(index, 'index', 0, 0x7fffffff);
     this._owner = owner;
     this.index = index;
   }
