@@ -6,7 +6,7 @@
 //
 // This module is also the workers' script: a Worker started on this file
 // (the compiled .js next to it) runs workerMain().
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Worker, isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
 import { openSync, closeSync } from 'node:fs';
 import { Ring } from '../../ring';
 import { dataFile } from '../files';
@@ -32,7 +32,8 @@ function workerMain(path: string, c: RandreadConfig): void {
       return;
     }
     const target = m.variant === 'uring-fixed' ? file! : fd;
-    concurrentLoop(c.iodepth, m.ms, (k, pos) => ring.read(target, bufs[k]!, pos), blocks, c.bs)
+    // Each thread its own sequence of offsets: the same file, not the same blocks.
+    concurrentLoop(c.iodepth, m.ms, (k, pos) => ring.read(target, bufs[k]!, pos), blocks, c.bs, threadId)
       .then((r) => port.postMessage({ ops: r.ops, seconds: r.seconds } satisfies ResultMsg))
       .catch((e: unknown) => port.postMessage({ ops: 0, seconds: 1, error: String(e) } satisfies ResultMsg));
   });

@@ -17,8 +17,8 @@ export const RANDREAD_DEFAULTS: RandreadConfig = { size: 1 << 30, bs: 4096, iode
 
 /** Runs `depth` concurrent loops of `op` until the deadline; counts completed ops. */
 export async function concurrentLoop(depth: number, ms: number,
-  op: (worker: number, pos: number) => Promise<unknown>, blocks: number, bs: number): Promise<RoundResult> {
-  const rand = xorshift(0x12345 + depth);
+  op: (worker: number, pos: number) => Promise<unknown>, blocks: number, bs: number, seed = 0): Promise<RoundResult> {
+  const rand = xorshift(0x12345 + depth + seed * 7919);
   let ops = 0;
   let stop = false;
   const start = performance.now();
