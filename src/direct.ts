@@ -68,18 +68,46 @@ function slotOf(table: FileTable, slot: unknown, name = 'options.slot'): [number
   return [s + 1, s];
 }
 
-/** Tracks a direct operation; errors name the slot; `done` runs on success. */
+/**
+ * A request that changes `n` slots of the table from `slot` (-1: slots the
+ * kernel picks; `landed` then names them from the result).
+ */
+interface Change {
+  table: FileTable;
+  slot: number;
+  n: number;
+  landed?: (res: number) => number[];
+}
+
+function span(c: Change): number[] {
+  const out: number[] = [];
+  for (let s = c.slot; s >= 0 && s < c.slot + c.n; s++) out.push(s);
+  return out;
+}
+
+/**
+ * Tracks a direct operation; errors name the slot; `done` runs on success,
+ * `onError` on failure. With `change`, the table orders the request's effect
+ * against other changes to its slots (FileTable._begin/_settle).
+ */
 function track<T>(ring: Ring, i: number, hold: unknown, spec: OpSpec, options: OpOptions | undefined,
-  slot: number, done: (res: number) => T, path?: string, onError?: (res: number) => void): Promise<T> {
+  slot: number, done: (res: number) => T, path?: string, onError?: (res: number) => void,
+  change?: Change): Promise<T> {
   const { req, promise } = ring._trackReq(i, hold, spec.name);
   req.path = path;
   req.waiter = spec.waiter === true;
-  req.map = done;
+  req.map = change === undefined ? done : (res) => {
+    let out!: T;
+    change.table._settle(change.slot, change.n, change.landed?.(res) ?? span(change), () => { out = done(res); });
+    return out;
+  };
   req.fail = (res) => {
-    onError?.(res);
+    if (change === undefined) onError?.(res);
+    else change.table._settle(change.slot, change.n, span(change), () => onError?.(res));
     return systemError(res, spec.name, { path, slot: slot >= 0 ? slot : undefined });
   };
   if (options !== undefined) applyOptions(ring, i, req, options);
+  change?.table._begin(change.slot, change.n);
   return promise;
 }
 
@@ -90,6 +118,11 @@ function installed(table: FileTable, slot: number): (res: number) => FixedFile {
     table._installed(s);
     return new FixedFile(table._ring, s);
   };
+}
+
+/** The Change of an operation that installs one file in `slot` (-1: allocated; res is the slot). */
+function installing(table: FileTable, slot: number): Change {
+  return { table, slot, n: 1, landed: (res) => [slot >= 0 ? slot : res] };
 }
 
 function refuseCloexec(flags: number, name: string, what = 'O_CLOEXEC'): void {
@@ -136,7 +169,8 @@ export function openatDirect(table: FileTable, path: PathLike, flags = O_RDONLY,
   prep(w, i, Op.OPENAT, 0, dirfd, internalAddress(p), mode, 0);
   w[i + 7] = flags;
   w[i + 11] = idx;
-  return track(ring, i, p, OPS.openat, options, slot, installed(table, slot), pathString(path));
+  return track(ring, i, p, OPS.openat, options, slot, installed(table, slot), pathString(path), undefined,
+    installing(table, slot));
 }
 
 /** openat2(2) with RESOLVE_* flags into a slot of the table. See openatDirect. */
@@ -154,7 +188,8 @@ export function openat2Direct(table: FileTable, path: PathLike, flags = O_RDONLY
   const w = ring._w;
   prep(w, i, Op.OPENAT2, 0, dirfd, internalAddress(p), 24, internalAddress(how));
   w[i + 11] = idx;
-  return track(ring, i, [p, how], OPS.openat2, options, slot, installed(table, slot), pathString(path));
+  return track(ring, i, [p, how], OPS.openat2, options, slot, installed(table, slot), pathString(path), undefined,
+    installing(table, slot));
 }
 
 /**
@@ -178,7 +213,8 @@ export function socketDirect(table: FileTable, domain: number, type: number, pro
   const w = ring._w;
   prep(w, i, Op.SOCKET, 0, domain, 0, protocol, type);
   w[i + 11] = idx;
-  return track(ring, i, undefined, OPS.socket, options, slot, installed(table, slot));
+  return track(ring, i, undefined, OPS.socket, options, slot, installed(table, slot), undefined, undefined,
+    installing(table, slot));
 }
 
 /**
@@ -201,7 +237,8 @@ export function acceptDirect(table: FileTable, listener: FileRef, options?: Acce
   prep(w, i, Op.ACCEPT, ff, fd, 0, 0, 0);
   w[i + 7] = flags;
   w[i + 11] = idx;
-  return track(ring, i, undefined, OPS.accept, options, slot, installed(table, slot));
+  return track(ring, i, undefined, OPS.accept, options, slot, installed(table, slot), undefined, undefined,
+    installing(table, slot));
 }
 
 /**
@@ -224,7 +261,7 @@ export function closeDirect(table: FileTable, file: FixedFile, options?: OpOptio
   w[i + 11] = slot + 1;
   return track(ring, i, undefined, OPS.closeDirect, options, slot,
     () => { table._removed(slot); },
-    undefined, (res) => { if (res === EBADF) table._removed(slot); });
+    undefined, (res) => { if (res === EBADF) table._removed(slot); }, { table, slot, n: 1 });
 }
 
 /**
@@ -282,6 +319,9 @@ export function updateAsync(table: FileTable, offset: number | 'alloc', fds: rea
       files.push(new FixedFile(ring, s));
     }
     return { applied: res, files };
+  }, undefined, undefined, {
+    table, slot: alloc ? -1 : start, n: list.length,
+    landed: (res) => Array.from({ length: res }, (_, k) => (alloc ? data[k]! : start + k)),
   });
 }
 

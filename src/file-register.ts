@@ -1,7 +1,7 @@
 // The io_uring_register calls of the file table, each with the struct its
 // opcode takes, laid out as 32-bit words (u64 fields little-endian). They
 // return the kernel's answer (a count or -errno) and decide nothing.
-import { Register } from './constants';
+import { ASYNC_CANCEL_FD, ASYNC_CANCEL_FD_FIXED, ASYNC_CANCEL_USERDATA, Register } from './constants';
 import type { RingCore } from './ring-core';
 import { internalAddress } from './memory';
 import { put64 } from './sq';
@@ -54,4 +54,24 @@ export function fileAllocRange(ring: RingCore, offset: number, length: number): 
   arg[0] = offset;
   arg[1] = length;
   return ring._n.register(ring.fd, Register.REGISTER_FILE_ALLOC_RANGE, arg, 0);
+}
+
+/**
+ * Asks the kernel whether `slot` holds a file, without changing anything:
+ * IORING_REGISTER_SYNC_CANCEL by registered file AND a user_data no request
+ * ever carries (generation 0), so nothing matches. The kernel looks the slot
+ * up first and answers EBADF when it is empty, ENOENT when it holds a file.
+ * struct io_uring_sync_cancel_reg { u64 addr; s32 fd; u32 flags;
+ * __kernel_timespec timeout; u8 opcode; u8 pad[7]; u64 pad2[3]; }.
+ * Returns 1 (occupied), 0 (empty) or -1 when the kernel cannot tell (before
+ * Linux 6.6, which lacks ASYNC_CANCEL_USERDATA, or a restricted ring).
+ */
+export function slotState(ring: RingCore, slot: number): number {
+  const arg = new Uint32Array(16);
+  arg[0] = 0xffffffff; // user_data: slot 0xffffffff, generation 0
+  arg[2] = slot;
+  arg[3] = ASYNC_CANCEL_FD | ASYNC_CANCEL_FD_FIXED | ASYNC_CANCEL_USERDATA;
+  arg.fill(0xffffffff, 4, 8); // no timeout: tv_sec = tv_nsec = -1
+  const r = ring._n.register(ring.fd, Register.REGISTER_SYNC_CANCEL, arg, 1);
+  return r === -2 ? 1 : r === -9 ? 0 : -1;
 }

@@ -92,6 +92,15 @@ export class FileTable extends EventEmitter {
   private range: [number, number] = [0, 0];
   private readonly inbox = new Mailbox<ReceivedFile>();
   private readonly hold = new LoopHold();
+  // Requests in flight that may change a slot, and slots whose order of
+  // changes is unknown. The kernel runs such a request at some moment before
+  // its CQE: when another change to the slot was made or submitted meanwhile,
+  // the order of CQEs need not be the order of effects, and the slot is asked
+  // of the kernel when the CQE arrives.
+  private readonly busy = new Map<number, number>();
+  private allocBusy = 0;
+  private readonly contested = new Set<number>();
+  private allContested = false;
 
   /** @internal Use `ring.files`. */
   constructor(ring: Ring) {
@@ -203,13 +212,14 @@ export class FileTable extends EventEmitter {
         // The kernel returns an error only when the first entry it tried was
         // refused, so the failing entry is exactly `done`. It empties a slot
         // before it looks up the new fd: a refused fd leaves its slot empty.
-        if (r === -9) this.vacate(at);
+        if (r === -9) { this.touched(at); this.vacate(at); }
         this.reapTags();
         return { applied: done, failedIndex: done, failedFd: list[done], error: explainRegisterError(r, [list[done]!], this.size_, done) };
       }
       for (let k = 0; k < r; k++) {
         const fd = part[k]!;
         if (fd === REGISTER_FILES_SKIP) continue;
+        this.touched(at + k);
         if (fd === -1) this.vacate(at + k);
         else this.occupy(at + k, tagWords === undefined ? 0 : tagWords[k * 2]!);
       }
@@ -332,6 +342,54 @@ export class FileTable extends EventEmitter {
     return validateInteger(slot, name, 0, this.size_ - 1);
   }
 
+  /**
+   * @internal A request that may change `n` slots from `slot` (-1: slots the
+   * kernel chooses) is being submitted. Pair with _settle().
+   */
+  _begin(slot: number, n = 1): void {
+    if (slot < 0) {
+      if (this.busy.size > 0 || this.allocBusy > 0) this.allContested = true;
+      this.allocBusy++;
+      return;
+    }
+    for (let s = slot; s < slot + n; s++) {
+      const b = this.busy.get(s) ?? 0;
+      if (b > 0 || this.allocBusy > 0) this.contested.add(s);
+      this.busy.set(s, b + 1);
+    }
+  }
+
+  /**
+   * @internal The request begun with _begin(slot, n) completed: `apply`
+   * records its effect on the slots it `landed` on. Where other changes
+   * raced with it, the kernel is asked what those slots hold instead.
+   */
+  _settle(slot: number, n: number, landed: readonly number[], apply: () => void): void {
+    const unsure = landed.filter((s) => s >= 0 && s < this.size_ && (this.allContested || this.contested.has(s)));
+    apply();
+    for (const s of unsure) {
+      const state = sys.slotState(this._ring, s);
+      if (state === 1 && this.used[s] === 0) this.occupy(s, 0);
+      else if (state === 0) this.vacate(s);
+    }
+    if (slot < 0) this.allocBusy--;
+    for (let s = slot; s >= 0 && s < slot + n; s++) {
+      const b = this.busy.get(s)! - 1;
+      if (b > 0) this.busy.set(s, b);
+      else this.busy.delete(s);
+      if (b === 0 && this.allocBusy === 0) this.contested.delete(s);
+    }
+    if (this.busy.size === 0 && this.allocBusy === 0) {
+      this.allContested = false;
+      this.contested.clear();
+    }
+  }
+
+  /** A synchronous call changed `slot`: requests in flight on it are now unordered with it. */
+  private touched(slot: number): void {
+    if (this.busy.has(slot) || this.allocBusy > 0) this.contested.add(slot);
+  }
+
   /** @internal The kernel installed an untagged file in `slot`. */
   _installed(slot: number): void {
     if (slot >= 0 && slot < this.size_) this.occupy(slot, 0);
@@ -354,6 +412,7 @@ export class FileTable extends EventEmitter {
   }
 
   private reset(size: number, tagged: boolean): void {
+    if (this.busy.size > 0 || this.allocBusy > 0) this.allContested = true;
     this.size_ = size;
     this.used = new Uint8Array(size);
     this.tagOf = new Uint32Array(size);

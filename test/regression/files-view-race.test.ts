@@ -1,0 +1,77 @@
+// Regression: the file table's view followed CQEs in the order they were
+// reaped. A direct close (or open) that the kernel had already run, but whose
+// CQE had not been reaped yet, was applied AFTER a later synchronous update()
+// of the same slot: the library then showed the slot empty while the kernel
+// held the updated file (and the reverse for an open). Found by the races test.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { Ring, constants as C } from '../../src/index';
+import { native } from '../../src/native';
+import { allShapes, fdinfo, tempDir } from '../helpers';
+
+const n = native();
+const sqpoll = allShapes().find((s) => s.name === 'sqpoll')!;
+
+/**
+ * Waits, without letting the event loop reap a CQE, until fdinfo shows the
+ * kernel has run the request: on an SQPOLL ring the kernel runs requests on
+ * its own thread. `done` is tested on a listing that shows slot `witness`
+ * (fdinfo lists slots only when it gets the ring's lock).
+ */
+function spinUntil(ring: Ring, witness: number, done: (slots: Map<number, string>) => boolean): void {
+  const end = Date.now() + 2000;
+  for (;;) {
+    const files = fdinfo(ring).files;
+    if (files.has(witness) && done(files)) return;
+    if (Date.now() > end) throw new Error('the kernel did not run the request within 2 s');
+  }
+}
+
+function kernelSlots(ring: Ring): number[] {
+  return [...fdinfo(ring).files.keys()].sort((a, b) => a - b);
+}
+
+describe('file table view under a synchronous change racing a direct operation',
+  { skip: !sqpoll.available && 'kernel cannot set up an SQPOLL ring' }, () => {
+  it('a close whose CQE is reaped after a later update() leaves the view equal to the kernel', async () => {
+    const ring = new Ring(sqpoll.options);
+    const p = n.pipe() as [number, number];
+    try {
+      ring.files.register([p[0], p[0]]);
+      const closing = ring.files.close(ring.files.get(0));
+      ring.submit();
+      spinUntil(ring, 1, (f) => !f.has(0)); // the kernel ran the close; its CQE is not reaped yet
+      ring.files.update(0, [p[0]]);      // ... and this install comes after it
+      await closing;
+      assert.deepEqual(kernelSlots(ring), [0, 1]);
+      assert.deepEqual(ring.files.occupied(), kernelSlots(ring));
+    } finally {
+      await ring.close();
+      n.closeFd(p[0]);
+      n.closeFd(p[1]);
+    }
+  });
+
+  it('an open whose CQE is reaped after a later update() clearing the slot leaves the view equal to the kernel', async () => {
+    const ring = new Ring(sqpoll.options);
+    const tmp = tempDir();
+    const p = n.pipe() as [number, number];
+    try {
+      writeFileSync(tmp.path('f'), 'x');
+      ring.files.register([-1, -1, p[0]]);
+      const opening = ring.files.openat(tmp.path('f'), C.O_RDONLY, 0, { slot: 1 });
+      ring.submit();
+      spinUntil(ring, 2, (f) => f.has(1));
+      ring.files.update(1, [-1]);
+      await opening;
+      assert.deepEqual(kernelSlots(ring), [2]);
+      assert.deepEqual(ring.files.occupied(), kernelSlots(ring));
+    } finally {
+      await ring.close();
+      tmp.cleanup();
+      n.closeFd(p[0]);
+      n.closeFd(p[1]);
+    }
+  });
+});
