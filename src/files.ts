@@ -31,7 +31,10 @@ export function fixedSlot(file: FixedFile, owner: object, name: string): number 
   if (file._owner !== owner) {
     throw new UringError('ERR_URING_FOREIGN_FILE', `The "${name}" FixedFile belongs to another ring`);
   }
-  return file.index;
+  const i = file.index;
+  // A forged or mutated handle must not reach the SQE: NaN would become slot 0.
+  if ((i | 0) !== i || i < 0) validateInteger(i, `${name}.index`, 0, 0x7fffffff);
+  return i;
 }
 
 /** @internal Refuses a FixedFile for an operation the kernel does not allow on one. */

@@ -4,6 +4,17 @@
 // are never open), and paths are plain names inside its temporary directory,
 // never containing '/' or '..' (so no symlink it creates can point outside).
 import { FixedFile } from '../../src/files';
+
+/**
+ * A FixedFile whose index the constructor would refuse (it validates), made
+ * without it: what a caller forging or mutating a handle would pass.
+ */
+function forgedFixedFile(owner: object, index: number): FixedFile {
+  const f = Object.create(FixedFile.prototype) as { _owner: object; index: number };
+  f._owner = owner;
+  f.index = index;
+  return f as unknown as FixedFile;
+}
 import type { Ring } from '../../src/index';
 
 /** A seeded PRNG (mulberry32), so that a failing run can be replayed. */
@@ -98,7 +109,7 @@ export function hostile(c: Ctx): unknown {
     case 7: return r.pick([{}, [], [1, 2], Object.create(null), () => 1, new Date(0), /x/, new Map(), Promise.resolve(1)]);
     case 8: return r.pick([new Number(3), new String('s'), Object(1n), new Boolean(false)]);
     case 9: return r.pick([detachedView(), resizableView(), growableView(), new ArrayBuffer(8), new SharedArrayBuffer(8)]);
-    case 10: return new FixedFile(r.chance(0.5) ? c.ring : c.other, r.pick([0, 1, 63, -1, NaN, 2 ** 32 + 1, 0.5]));
+    case 10: return forgedFixedFile(r.chance(0.5) ? c.ring : c.other, r.pick([0, 1, 63, -1, NaN, 2 ** 32 + 1, 0.5]));
     case 11: return { valueOf: () => { throw new TrapError('valueOf'); }, toString: () => { throw new TrapError('toString'); } };
     case 12: return r.pick([{ aborted: true }, { signal: {} }, { timeout: {} }, { length: 2 ** 32 }]);
     default: return r.int(2 ** 31);
