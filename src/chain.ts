@@ -210,7 +210,9 @@ export class Chain<R extends unknown[] = []> {
     if (!(file instanceof FixedFile)) throw invalidArgType('file', 'an instance of FixedFile', file);
     const slot = fixedSlot(file, this.ring, 'file');
     prepOpenat(this.scratch, 1, path, flags, mode, options, slot + 1);
-    return this.add(OPS.openat.name, -1, pathString(path));
+    // Keep ring.files' view of the table in step with the kernel's.
+    const files = this.ring.files;
+    return this.add(OPS.openat.name, -1, pathString(path), (res) => { files._installed(slot); return res; });
   }
 
   /** close of a plain fd. */
@@ -224,7 +226,9 @@ export class Chain<R extends unknown[] = []> {
   closeDirect(file: FixedFile): Chain<[...R, number]> {
     this.check();
     prepCloseDirect(this.ring, this.scratch, 1, file);
-    return this.add(OPS.close.name);
+    const files = this.ring.files;
+    const slot = file.index;
+    return this.add(OPS.close.name, -1, undefined, (res) => { files._removed(slot); return res; });
   }
 
   /** statx; the step's value is a Statx. */

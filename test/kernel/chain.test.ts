@@ -134,12 +134,19 @@ for (const shape of allShapes()) {
     it('opens into a slot, reads it and closes the slot in one chain (IORING_FEAT_LINKED_FILE)', async (t) => {
       if (!ring.features.linkedFile) return t.skip('kernel lacks IORING_FEAT_LINKED_FILE');
       if (ring.sqEntries < 3) return t.skip('a 3-step chain does not fit this SQ');
-      const reg = native().register(ring.fd, C.Register.REGISTER_FILES, new Int32Array([-1, -1]), 2);
-      if (reg < 0) return t.skip(`cannot register a sparse file table (${reg})`);
+      ring.files.registerSparse(2);
       try {
         const src = tmp.path('direct.txt');
         writeFileSync(src, 'direct');
-        const slot = new FixedFile(ring, 1);
+        const slot = ring.files.get(1);
+        // The open step alone: ring.files follows the kernel's table.
+        const [only] = await ring.chain().openDirect(slot, src).submit();
+        assert.deepEqual(only, { status: 'fulfilled', value: 0 });
+        assert.deepEqual(ring.files.occupied(), [1]);
+        assert.deepEqual([...fdinfo(ring).files.keys()], [1]);
+        const [closed] = await ring.chain().closeDirect(slot).submit();
+        assert.deepEqual(closed, { status: 'fulfilled', value: 0 });
+        assert.deepEqual(ring.files.occupied(), []);
         const buf = Buffer.alloc(6);
         const [o, r, c] = await ring.chain()
           .openDirect(slot, src)
@@ -152,6 +159,7 @@ for (const shape of allShapes()) {
         assert.deepEqual(c, { status: 'fulfilled', value: 0 });
         assert.equal(buf.toString(), 'direct');
         assert.equal(fdinfo(ring).files.has(1), false, 'the slot is empty again');
+        assert.deepEqual(ring.files.occupied(), [], 'and ring.files says so');
         // A failed open breaks the soft link after it: the read and everything
         // after it are cancelled, hard links further on included.
         const [o2, r2, c2] = await ring.chain()
@@ -172,7 +180,7 @@ for (const shape of allShapes()) {
         assert.equal(r3.status === 'rejected' && (r3.reason as { code?: string }).code, 'EBADF');
         assert.equal(c3.status === 'rejected' && (c3.reason as { code?: string }).code, 'EBADF');
       } finally {
-        native().register(ring.fd, C.Register.UNREGISTER_FILES, null, 0);
+        ring.files.unregister();
       }
     });
   });
