@@ -365,13 +365,7 @@ export class RingCore {
    * returns the promise it settles.
    */
   _track(i: number, hold: unknown, syscall: string): Promise<any> {
-    const r = this._req.acquire();
-    const w = this._w;
-    w[i + 8] = r.slot;
-    w[i + 9] = r.gen;
-    r.hold = hold;
-    r.syscall = syscall;
-    if (!this.referenced) this.ref();
+    const r = this.attach(i, hold, syscall);
     const p = settle(new Promise(r.executor));
     r.promise = p;
     return p;
@@ -386,13 +380,19 @@ export class RingCore {
 
   /** @internal Tracks a request whose CQEs go to `handler` (multishot and internal ops). */
   _trackHandler(i: number, hold: unknown, syscall: string, handler: CqeHandler): Request {
+    const r = this.attach(i, hold, syscall);
+    r.handler = handler;
+    return r;
+  }
+
+  /** A live request record named by the SQE at `i` (its user_data), holding `hold`. */
+  private attach(i: number, hold: unknown, syscall: string): Request {
     const r = this._req.acquire();
     const w = this._w;
     w[i + 8] = r.slot;
     w[i + 9] = r.gen;
     r.hold = hold;
     r.syscall = syscall;
-    r.handler = handler;
     if (!this.referenced) this.ref();
     return r;
   }
