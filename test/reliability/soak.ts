@@ -19,6 +19,9 @@ export interface SoakCtx {
   /** Takes a block no other in-flight operation uses; give it back with `free`. */
   block(): number;
   free(b: number): void;
+  /** Takes a registered-file slot no other in-flight operation uses; give it back with `freeSlot`. */
+  slot(): number;
+  freeSlot(s: number): void;
   seq: number;
 }
 
@@ -79,10 +82,31 @@ export const MIX: MixEntry[] = [
     name: 'timeout', weight: 15, run: (c) => c.ring.read(c.idle, Buffer.alloc(8), -1, { timeout: 1 })
       .then(() => { throw new Error('a timed-out read resolved'); }, expectCode('ETIMEDOUT')),
   },
-  // HOOK(registered files): after ring.files lands, add registered-file
-  // updates here, e.g. { name: 'files-update', weight: 10, run: (c) => ... }
-  // updating a slot to the file and back while fixed reads use it.
+  {
+    // A slot is filled with the file, read through as a registered file,
+    // and emptied again: table updates interleaved with every other kind.
+    name: 'files-update+fixed read', weight: 10, run: async (c) => {
+      const s = c.slot();
+      const b = c.block();
+      try {
+        const u = c.ring.files.update(s, [c.file]);
+        if (u.applied !== 1) throw new Error(`update of slot ${s} applied ${u.applied}: ${String(u.error)}`);
+        const data = pattern(c.seq++);
+        if (await c.ring.write(c.file, data, b * BLOCK) !== BLOCK) throw new Error('short write');
+        const back = Buffer.alloc(BLOCK);
+        if (await c.ring.read(c.ring.files.get(s), back, b * BLOCK) !== BLOCK) throw new Error('short fixed read');
+        if (!back.equals(data)) throw new Error(`slot ${s}, block ${b}: data read back differs from data written`);
+        if (c.ring.files.update(s, [-1]).applied !== 1) throw new Error(`slot ${s} could not be emptied`);
+      } finally {
+        c.free(b);
+        c.freeSlot(s);
+      }
+    },
+  },
 ];
+
+/** Registered-file slots: one per operation in flight at most. */
+const SLOTS = 128;
 
 export interface Sample { ops: number; rss: number; fds: number; threads: number }
 export interface SoakReport {
@@ -116,10 +140,14 @@ export async function runSoak(ops: number, depth = 64): Promise<SoakReport> {
   const [idle, idleW] = n.pipe() as [number, number];
   const ring = new Ring({ entries: 128 });
   const freeBlocks = Array.from({ length: BLOCKS }, (_, i) => i);
+  ring.files.registerSparse(SLOTS);
+  const freeSlots = Array.from({ length: SLOTS }, (_, i) => i);
   const c: SoakCtx = {
     ring, file: openSync(path, 'r+'), idle, seq: 1,
     block: () => freeBlocks.splice(Math.floor(Math.random() * freeBlocks.length), 1)[0]!,
     free: (b) => { freeBlocks.push(b); },
+    slot: () => freeSlots.pop()!,
+    freeSlot: (s) => { freeSlots.push(s); },
   };
   const total = MIX.reduce((s, m) => s + m.weight, 0);
   const report: SoakReport = { ops, ms: 0, opsPerSec: 0, byKind: {}, baseline: undefined, samples: [], failures: [] };
@@ -159,6 +187,10 @@ export async function runSoak(ops: number, depth = 64): Promise<SoakReport> {
   report.ms = Date.now() - t0;
   report.opsPerSec = Math.round(ops / (report.ms / 1000));
   if (ring.pending !== 0) fail(`${ring.pending} requests still pending at the end`);
+  // Every slot was emptied again, in the library's view and in the kernel's.
+  if (ring.files.occupiedCount !== 0) fail(`${ring.files.occupiedCount} registered slots still occupied`);
+  const listed = readFileSync(`/proc/self/fdinfo/${ring.fd}`, 'utf8').split('\n').filter((l) => /^\s*\d+:\s/.test(l));
+  if (listed.length !== 0) fail(`fdinfo lists ${listed.length} occupied slots: ${listed.slice(0, 3).join('; ')}`);
   // A ring created and closed now and then must not leak either.
   for (let k = 0; k < 50; k++) { const r = new Ring({ entries: 4 }); await r.nop(); await r.close(); }
   await ring.close();
