@@ -19,7 +19,7 @@ import {
 import { invalidArgType, invalidArgValue } from './errors';
 import { STATX_SIZE } from './statx';
 import { STATX_BASIC_STATS, STATX_BTIME } from './constants';
-import type { Ring } from './ring';
+import type { RingIo as Ring } from './ring-io';
 
 /** Where an entry is written: the ring's SQ (or its staging area), or a chain's scratch. */
 export interface SqeTarget {
