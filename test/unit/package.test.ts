@@ -29,6 +29,15 @@ describe('package', () => {
     assert.equal(r.stdout.trim(), 'ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
 
+  it('declares every Ring operation in the shipped types (none stripped as internal)', () => {
+    const dts = ['ring.d.ts', 'ring-io.d.ts', 'ring-core.d.ts']
+      .map((f) => join(root, 'dist', 'src', f)).filter(existsSync).map((f) => readFileSync(f, 'utf8')).join('\n');
+    for (const m of ['nop', 'read', 'write', 'readv', 'writev', 'readFixed', 'writeFixed', 'fsync', 'openat',
+      'statx', 'splice', 'pollAdd', 'sleep', 'cancel', 'chain', 'close', 'destroy', 'submit', 'probe']) {
+      assert.match(dts, new RegExp(`^ {4}${m}\\(`, 'm'), `${m}() is declared`);
+    }
+  });
+
   it('ships type declarations for every entry point it exports', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     for (const [entry, target] of Object.entries(pkg.exports as Record<string, { types?: string; default: string } | string>)) {
