@@ -3,13 +3,13 @@
 //
 // Today: multishot accept (one armed request, a CQE per connection) into
 // plain fds, falling back to re-armed single-shot accepts on kernels that
-// refuse IORING_ACCEPT_MULTISHOT (before 5.19). Later: multishot accept into
-// direct descriptors (file_index = IORING_FILE_INDEX_ALLOC), handing the
-// server registered-file handles; only this file and the fd type it reports
-// change.
+// refuse IORING_ACCEPT_MULTISHOT (before 5.19). With `direct`, multishot
+// accept into direct descriptors (file_index = IORING_FILE_INDEX_ALLOC): each
+// connection is a slot of the ring's file table, reported as a slot handle
+// (ops.directRef); a full table (ENFILE) waits and accepts again.
 import type { Ring } from '../ring';
 import { AddressInfo } from './sockaddr';
-import { OpToken, accept, acceptMultishot, cancelOp, isLast } from './ops';
+import { OpToken, accept, acceptDirectOnce, acceptMultishot, cancelOp, directRef, isLast } from './ops';
 import { netError } from './errors';
 
 /** Where accepted connections go. */
@@ -25,6 +25,8 @@ export interface Acceptor {
   start(): void;
   /** Stops accepting; connections already accepted are still delivered. */
   stop(): void;
+  /** A registered slot was freed (direct-descriptor connections). */
+  slotFreed(): void;
 }
 
 const EINVAL = -22;
@@ -43,7 +45,8 @@ class RingAcceptor implements Acceptor {
   private abort: AbortController | undefined;
   private readonly onCqe = (res: number, flags: number): void => this.complete(res, flags);
 
-  constructor(private readonly ring: Ring, private readonly fd: number, private readonly sink: AcceptSink) {}
+  constructor(private readonly ring: Ring, private readonly fd: number, private readonly sink: AcceptSink,
+    private direct: boolean) {}
 
   start(): void {
     this.wanted = true;
@@ -57,11 +60,38 @@ class RingAcceptor implements Acceptor {
     this.abort?.abort();
   }
 
+  /**
+   * A slot of the file table was freed (a direct-descriptor connection
+   * closed): an acceptor waiting for room accepts again.
+   */
+  slotFreed(): void {
+    this.next();
+  }
+
+  /** Free slots in the ring's file table. */
+  private freeSlots(): number {
+    const f = this.ring.files;
+    return f.size - f.occupiedCount;
+  }
+
   private arm(): void {
     if (this.ring.closed) return;
+    if (this.direct) {
+      // The kernel accepts a connection first and only then looks for a
+      // slot: with the table full it closes the connection it just accepted
+      // (ENFILE). So accept only with room: multishot while there is plenty,
+      // one at a time near the end, and not at all when full.
+      const free = this.freeSlots();
+      if (free === 0) return; // slotFreed() calls back
+      this.armed = true;
+      this.token = free > headroom(this.ring.files.size)
+        ? acceptMultishot(this.ring, this.fd, this.onCqe, true)
+        : acceptDirectOnce(this.ring, this.fd, this.onCqe);
+      return;
+    }
     this.armed = true;
     if (this.multishot) {
-      this.token = acceptMultishot(this.ring, this.fd, this.onCqe);
+      this.token = acceptMultishot(this.ring, this.fd, this.onCqe, false);
       return;
     }
     this.token = undefined;
@@ -84,17 +114,31 @@ class RingAcceptor implements Acceptor {
     if (last) { this.armed = false; this.token = undefined; }
     if (res >= 0) {
       this.accepted = true;
-      this.sink.onAccept(res, undefined);
+      if (this.direct) {
+        // res is the slot the kernel chose: tell the file table, and hand the
+        // socket on as a slot handle.
+        this.ring.files._installed(res);
+        this.sink.onAccept(directRef(res), undefined);
+        // Running low on slots: stop the multishot; arm() goes on one at a time.
+        if (!last && this.freeSlots() <= headroom(this.ring.files.size)) cancelOp(this.ring, this.token);
+      } else {
+        this.sink.onAccept(res, undefined);
+      }
       if (last) this.next();
       return;
     }
     if (res === EINVAL && !this.accepted && this.multishot) {
-      // The kernel does not know IORING_ACCEPT_MULTISHOT.
+      // The kernel does not know IORING_ACCEPT_MULTISHOT: single-shot
+      // accepts into plain fds.
       this.multishot = false;
+      this.direct = false;
       this.next();
       return;
     }
-    if (last) this.failed(res);
+    if (last) {
+      if (res === ECANCELED && this.direct) this.next(); // stopped for lack of room
+      else this.failed(res);
+    }
   }
 
   private failed(res: number, err?: Error): void {
@@ -108,7 +152,12 @@ class RingAcceptor implements Acceptor {
   }
 }
 
+/** Free slots below which direct accepts go one at a time: a multishot burst may take this many. */
+function headroom(size: number): number {
+  return Math.max(8, size >> 3);
+}
+
 /** The accept strategy for a listening socket on `ring`. */
-export function createAcceptor(ring: Ring, fd: number, sink: AcceptSink): Acceptor {
-  return new RingAcceptor(ring, fd, sink);
+export function createAcceptor(ring: Ring, fd: number, direct: boolean, sink: AcceptSink): Acceptor {
+  return new RingAcceptor(ring, fd, sink, direct);
 }

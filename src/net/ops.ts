@@ -10,7 +10,8 @@
 // promise. A handler request can be cancelled through the token it returns.
 import {
   ACCEPT_MULTISHOT, AF_INET, AF_INET6, CQE_F_MORE, IOSQE_IO_HARDLINK, MSG_NOSIGNAL,
-  SHUT_RDWR, SOCK_CLOEXEC, SOCK_STREAM, IOSQE_BUFFER_SELECT, RECV_MULTISHOT,
+  SHUT_RDWR, SOCK_CLOEXEC, SOCK_STREAM, IOSQE_BUFFER_SELECT, RECV_MULTISHOT, IOSQE_FIXED_FILE,
+  FILE_INDEX_ALLOC, Op,
 } from '../constants';
 import type { Ring, OpOptions } from '../ring';
 import { OPS, OpSpec } from '../opcodes';
@@ -181,7 +182,7 @@ export function accept(ring: Ring, file: FileRef, options?: OpOptions): Promise<
  * CQE per connection, `res` the new fd (or -errno) and CQE_F_MORE while it
  * stays armed. It reports no peer address; ask getpeername for that.
  */
-export function acceptMultishot(ring: Ring, file: FileRef, onCqe: CqeHandler): OpToken {
+export function acceptMultishot(ring: Ring, file: FileRef, onCqe: CqeHandler, direct = false): OpToken {
   ring._checkOpen();
   const fd = ring._file(file, OPS.accept);
   const ff = ring._ff;
@@ -189,7 +190,23 @@ export function acceptMultishot(ring: Ring, file: FileRef, onCqe: CqeHandler): O
   const w = ring._w;
   prep(w, i, OPS.accept.op, ff, fd, 0, 0, 0);
   w[i] |= ACCEPT_MULTISHOT << 16; // accept's own flags travel in sqe->ioprio
-  w[i + 7] = SOCK_CLOEXEC;
+  if (direct) {
+    // Each connection goes into a free slot of the ring's file table, which
+    // the kernel picks; a CQE's res is then the slot, not an fd.
+    w[i + 11] = FILE_INDEX_ALLOC;
+  } else {
+    w[i + 7] = SOCK_CLOEXEC;
+  }
+  return handler(ring, i, undefined, OPS.accept, onCqe);
+}
+
+/** One accept into a slot the kernel picks (file_index = IORING_FILE_INDEX_ALLOC); res is the slot. */
+export function acceptDirectOnce(ring: Ring, fd: number, onCqe: CqeHandler): OpToken {
+  ring._checkOpen();
+  const i = ring._sqe(1);
+  const w = ring._w;
+  prep(w, i, OPS.accept.op, 0, fd, 0, 0, 0);
+  w[i + 11] = FILE_INDEX_ALLOC;
   return handler(ring, i, undefined, OPS.accept, onCqe);
 }
 
@@ -261,11 +278,44 @@ export function shutdown(ring: Ring, file: FileRef, how: number, options?: OpOpt
 }
 
 // ---- handler forms for the socket hot paths --------------------------------
+//
+// These take an internal socket handle: an fd (>= 0), or a connection that
+// lives only in a registered slot (a direct descriptor), encoded as
+// -(slot + 2) so that the socket code carries one number either way.
+
+/** The internal handle of a socket held in registered slot `slot`. */
+export function directRef(slot: number): number {
+  return -(slot + 2);
+}
+
+/** Whether an internal handle names a registered slot. */
+export function isDirect(fd: number): boolean {
+  return fd <= -2;
+}
+
+/** The SQE fd field and flags for an internal handle. */
+function target(fd: number): number {
+  return fd <= -2 ? -fd - 2 : fd;
+}
+function fixedFlag(fd: number): number {
+  return fd <= -2 ? IOSQE_FIXED_FILE : 0;
+}
+
+/** Writes a close of the handle at SQE `i`: close(2), or close_direct of the slot. */
+function prepCloseHandle(w: Uint32Array, i: number, fd: number): void {
+  if (fd <= -2) {
+    // close_direct: the slot goes in file_index (+1), never with IOSQE_FIXED_FILE.
+    prep(w, i, OPS.close.op, 0, 0, 0, 0, 0);
+    w[i + 11] = -fd - 1;
+  } else {
+    prep(w, i, OPS.close.op, 0, fd, 0, 0, 0);
+  }
+}
 
 /** recv into `buffer`; `onCqe(res, flags)` gets the byte count, 0 (EOF) or -errno. */
 export function recvInto(ring: Ring, fd: number, buffer: Uint8Array, onCqe: CqeHandler): OpToken {
   const i = ring._sqe(1);
-  prep(ring._w, i, OPS.recv.op, 0, fd, internalAddress(buffer), buffer.byteLength, 0);
+  prep(ring._w, i, OPS.recv.op, fixedFlag(fd), target(fd), internalAddress(buffer), buffer.byteLength, 0);
   return handler(ring, i, buffer, OPS.recv, onCqe);
 }
 
@@ -277,7 +327,7 @@ export function recvInto(ring: Ring, fd: number, buffer: Uint8Array, onCqe: CqeH
 export function recvMultishot(ring: Ring, fd: number, group: number, onCqe: CqeHandler): OpToken {
   const i = ring._sqe(1);
   const w = ring._w;
-  prep(w, i, OPS.recv.op, IOSQE_BUFFER_SELECT, fd, 0, 0, 0);
+  prep(w, i, OPS.recv.op, IOSQE_BUFFER_SELECT | fixedFlag(fd), target(fd), 0, 0, 0);
   w[i] |= RECV_MULTISHOT << 16; // ioprio carries the recv flags
   w[i + 10] = group;            // buf_group
   return handler(ring, i, undefined, OPS.recv, onCqe);
@@ -287,7 +337,7 @@ export function recvMultishot(ring: Ring, fd: number, group: number, onCqe: CqeH
 export function sendFrom(ring: Ring, fd: number, data: Uint8Array, onCqe: CqeHandler): void {
   const i = ring._sqe(1);
   const w = ring._w;
-  prep(w, i, OPS.send.op, 0, fd, internalAddress(data), data.byteLength, 0);
+  prep(w, i, OPS.send.op, fixedFlag(fd), target(fd), internalAddress(data), data.byteLength, 0);
   w[i + 7] = MSG_NOSIGNAL;
   handler(ring, i, data, OPS.send, onCqe);
 }
@@ -311,7 +361,7 @@ export function sendFromMany(ring: Ring, fd: number, data: readonly Uint8Array[]
   }
   const i = ring._sqe(1);
   const w = ring._w;
-  prep(w, i, OPS.sendmsg.op, 0, fd, base, 1, 0);
+  prep(w, i, OPS.sendmsg.op, fixedFlag(fd), target(fd), base, 1, 0);
   w[i + 7] = MSG_NOSIGNAL;
   handler(ring, i, [words, data], OPS.sendmsg, onCqe);
 }
@@ -325,7 +375,7 @@ export function sendFromMany(ring: Ring, fd: number, data: readonly Uint8Array[]
 export function sendZeroCopy(ring: Ring, fd: number, data: Uint8Array, onCqe: CqeHandler): void {
   const i = ring._sqe(1);
   const w = ring._w;
-  prep(w, i, OPS.sendZc.op, 0, fd, internalAddress(data), data.byteLength, 0);
+  prep(w, i, OPS.sendZc.op, fixedFlag(fd), target(fd), internalAddress(data), data.byteLength, 0);
   w[i + 7] = MSG_NOSIGNAL;
   handler(ring, i, data, OPS.sendZc, onCqe);
 }
@@ -337,25 +387,35 @@ export function sendZeroCopy(ring: Ring, fd: number, data: Uint8Array, onCqe: Cq
  */
 export function shutdownAndClose(ring: Ring, fd: number, how: number, onClosed: CqeHandler): void {
   const i = ring._sqe(2);
-  prep(ring._w, i, OPS.shutdown.op, IOSQE_IO_HARDLINK, fd, 0, how, 0);
+  prep(ring._w, i, OPS.shutdown.op, IOSQE_IO_HARDLINK | fixedFlag(fd), target(fd), 0, how, 0);
   handler(ring, i, undefined, OPS.shutdown, noop);
   const j = ring._sqe(0);
-  prep(ring._w, j, OPS.close.op, 0, fd, 0, 0, 0);
-  handler(ring, j, undefined, OPS.close, onClosed);
+  prepCloseHandle(ring._w, j, fd);
+  handler(ring, j, undefined, OPS.close, closed(ring, fd, onClosed));
 }
 
 /** shutdown(2) whose result is not needed (the sending side after end()). */
 export function shutdownSocket(ring: Ring, fd: number, how: number): void {
   const i = ring._sqe(1);
-  prep(ring._w, i, OPS.shutdown.op, 0, fd, 0, how, 0);
+  prep(ring._w, i, OPS.shutdown.op, fixedFlag(fd), target(fd), 0, how, 0);
   handler(ring, i, undefined, OPS.shutdown, noop);
 }
 
 /** close(2) of a socket fd on the ring. */
 export function closeSocket(ring: Ring, fd: number, onClosed: CqeHandler): void {
   const i = ring._sqe(1);
-  prep(ring._w, i, OPS.close.op, 0, fd, 0, 0, 0);
-  handler(ring, i, undefined, OPS.close, onClosed);
+  prepCloseHandle(ring._w, i, fd);
+  handler(ring, i, undefined, OPS.close, closed(ring, fd, onClosed));
+}
+
+/** After a close_direct, tells ring.files the slot is empty. */
+function closed(ring: Ring, fd: number, onClosed: CqeHandler): CqeHandler {
+  if (fd > -2) return onClosed;
+  const slot = -fd - 2;
+  return (res, flags) => {
+    if (res >= 0) ring.files._removed(slot);
+    onClosed(res, flags);
+  };
 }
 
 /** Whether a multishot CQE is the last of its request. */
@@ -369,12 +429,39 @@ function noop(): void { /* the linked close reports */ }
 
 /** setsockopt(2) with an int value; throws a Node-shaped error on failure. */
 export function setIntOption(ring: Ring, fd: number, level: number, name: number, value: number): void {
+  if (fd <= -2) {
+    setIntOptionDirect(ring, fd, level, name, value);
+    return;
+  }
   const res = ring._n.setsockopt(fd, level, name, value);
   if (res < 0) throw netError(res, 'setsockopt');
 }
 
+/** SOCKET_URING_OP_SETSOCKOPT, the cmd_op of IORING_OP_URING_CMD on a socket (Linux 6.7+). */
+const SOCKET_URING_OP_SETSOCKOPT = 3;
+
+/**
+ * setsockopt on a socket that has no fd, only a registered slot: an
+ * IORING_OP_URING_CMD. Asynchronous; a kernel without the command leaves the
+ * option as it was (options are hints here, as setNoDelay() is in node:net).
+ */
+function setIntOptionDirect(ring: Ring, fd: number, level: number, name: number, value: number): void {
+  if (ring.closed || !ring.probe().supports(Op.URING_CMD)) return;
+  const optval = new Int32Array([value]);
+  const i = ring._sqe(1);
+  const w = ring._w;
+  prep(w, i, Op.URING_CMD, IOSQE_FIXED_FILE, target(fd), 0, 0, SOCKET_URING_OP_SETSOCKOPT);
+  w[i + 4] = level;            // sqe->level
+  w[i + 5] = name;             // sqe->optname
+  w[i + 11] = 4;               // sqe->optlen
+  put64(w, i + 12, internalAddress(optval)); // sqe->optval
+  handler(ring, i, optval, OPS.socket, noop);
+}
+
 /** getsockname(2) / getpeername(2) decoded, or undefined when the socket has none. */
 export function socketAddress(ring: Ring, fd: number, peer: boolean): AddressInfo | undefined {
+  // A direct descriptor has no fd to ask; the server records what it knows.
+  if (fd <= -2) return undefined;
   const out = new Uint8Array(SOCKADDR_MAX);
   const len = peer ? ring._n.getpeername(fd, out) : ring._n.getsockname(fd, out);
   return len < 0 ? undefined : decodeSockaddr(out, len);

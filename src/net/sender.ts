@@ -98,7 +98,7 @@ export class Sender {
   }
 
   private kick(): void {
-    if (this.inFlight || this.fd < 0 || this.aborted || this.bufs.length === 0) return;
+    if (this.inFlight || this.fd === -1 || this.aborted || this.bufs.length === 0) return;
     this.inFlight = true;
     const bufs = this.bufs;
     if (bufs.length === 1) {
@@ -155,7 +155,7 @@ export class Sender {
   }
 
   private checkFlushed(): void {
-    if (!this.ending || this.flushed || this.aborted || this.fd < 0) return;
+    if (!this.ending || this.flushed || this.aborted || this.fd === -1) return;
     if (this.inFlight || this.bufs.length > 0) return;
     this.flushed = true;
     this.o.onFlushed();

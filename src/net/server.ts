@@ -21,6 +21,18 @@ import * as ops from './ops';
 export interface ServerOptions extends SocketOptions {
   /** Unclaimed connections an async iterator may hold before accepting pauses (default 128). */
   maxQueued?: number;
+  /**
+   * Accept connections into direct descriptors: each lives only in a slot of
+   * the ring's registered file table (registered sparse with `maxConnections`
+   * slots if the ring has none), never as an fd, and every send and receive
+   * skips the kernel's fd lookup. Such sockets have no fd: `remoteAddress` and
+   * `localAddress` are unknown, and socket options go through
+   * IORING_OP_URING_CMD (Linux 6.7+). Falls back to plain fds where the
+   * kernel or the table does not allow it. Default false.
+   */
+  directDescriptors?: boolean;
+  /** Slots registered for `directDescriptors` when the ring has no file table (default 4096). */
+  maxConnections?: number;
 }
 
 /** What listen() takes as an object. */
@@ -127,7 +139,7 @@ export class Server extends EventEmitter implements AsyncIterable<Socket> {
     if (this.state !== 'binding') { ops.closeSocket(this.ring, fd, noop); return; }
     this.state = 'listening';
     this.local = ops.socketAddress(this.ring, fd, false);
-    this.acceptor = createAcceptor(this.ring, fd, {
+    this.acceptor = createAcceptor(this.ring, fd, this.directTable(), {
       onAccept: (cfd, remote) => this.accepted(cfd, remote),
       onError: (err) => this.emit('error', err),
     });
@@ -144,6 +156,7 @@ export class Server extends EventEmitter implements AsyncIterable<Socket> {
     this.connections.add(s);
     s.once('close', () => {
       this.connections.delete(s);
+      if (ops.isDirect(fd)) this.acceptor?.slotFreed();
       this.maybeClosed();
     });
     if (this.iterating) {
@@ -200,6 +213,20 @@ export class Server extends EventEmitter implements AsyncIterable<Socket> {
   getConnections(cb: (err: Error | null, count: number) => void): this {
     process.nextTick(cb, null, this.connections.size);
     return this;
+  }
+
+  /** Whether accepted connections can go into direct descriptors on this ring. */
+  private directTable(): boolean {
+    if (this.options.directDescriptors !== true) return false;
+    const files = this.ring.files;
+    if (files.registered) return files.size > 0;
+    try {
+      files.registerSparse(this.options.maxConnections === undefined ? 4096
+        : validateInteger(this.options.maxConnections, 'options.maxConnections', 1, 1 << 20));
+      return true;
+    } catch {
+      return false; // no room under RLIMIT_NOFILE, or no sparse tables: plain fds
+    }
   }
 
   /**

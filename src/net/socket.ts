@@ -50,7 +50,11 @@ export interface ConnectOptions extends SocketOptions {
 
 /** A TCP connection. Made by a Server for each accepted connection, or by connect(). */
 export class Socket extends EventEmitter implements AsyncIterable<Buffer | string> {
-  /** @internal */ _fd = -1;
+  /**
+   * @internal The socket: an fd, or a registered slot encoded by ops.directRef()
+   * (a connection accepted into a direct descriptor); -1 when there is none.
+   */
+  _fd = -1;
   /** @internal */ readonly _ring: Ring;
   /** True until a client socket has connected. */
   connecting = false;
@@ -267,7 +271,7 @@ export class Socket extends EventEmitter implements AsyncIterable<Buffer | strin
     if (cb) this.once('finish', cb);
     if (this.ending) return this;
     this.ending = true;
-    if (!this.connecting && this._fd >= 0) this.sender.end();
+    if (!this.connecting && this._fd !== -1) this.sender.end();
     return this;
   }
 
@@ -311,7 +315,7 @@ export class Socket extends EventEmitter implements AsyncIterable<Buffer | strin
       // then once(s, 'close')) must still see it.
       setImmediate(() => this.emit('close', err !== undefined));
     };
-    if (fd < 0 || this.closing || this._ring.closed) { process.nextTick(done); return; }
+    if (fd === -1 || this.closing || this._ring.closed) { process.nextTick(done); return; }
     this.closing = true;
     // A receive or send in flight holds the socket: shutting it down wakes
     // them, and the peer sees the end even before the last reference goes.
@@ -358,11 +362,11 @@ export class Socket extends EventEmitter implements AsyncIterable<Buffer | strin
 
   /** The local address, like node:net's socket.address(). */
   address(): AddressInfo | Record<string, never> {
-    return (this._fd >= 0 && ops.socketAddress(this._ring, this._fd, false)) || {};
+    return (this._fd !== -1 && ops.socketAddress(this._ring, this._fd, false)) || {};
   }
 
   private peer(): AddressInfo | undefined {
-    if (this.remote === undefined && this._fd >= 0 && !this.destroyed) this.remote = ops.socketAddress(this._ring, this._fd, true);
+    if (this.remote === undefined && this._fd !== -1 && !this.destroyed) this.remote = ops.socketAddress(this._ring, this._fd, true);
     return this.remote;
   }
 
@@ -380,7 +384,7 @@ export class Socket extends EventEmitter implements AsyncIterable<Buffer | strin
   /** 'opening', 'open', 'readOnly', 'writeOnly' or 'closed', as node:net reports. */
   get readyState(): string {
     if (this.connecting) return 'opening';
-    if (this.destroyed || this._fd < 0) return 'closed';
+    if (this.destroyed || this._fd === -1) return 'closed';
     if (this.eof && this.writeShut) return 'closed';
     if (this.eof) return 'writeOnly';
     if (this.writeShut) return 'readOnly';
@@ -390,14 +394,14 @@ export class Socket extends EventEmitter implements AsyncIterable<Buffer | strin
   /** TCP_NODELAY: send small writes at once instead of coalescing them (Nagle). */
   setNoDelay(noDelay = true): this {
     this.noDelay = noDelay;
-    if (this._fd >= 0 && !this.destroyed) ops.setIntOption(this._ring, this._fd, IPPROTO_TCP, TCP_NODELAY, noDelay ? 1 : 0);
+    if (this._fd !== -1 && !this.destroyed) ops.setIntOption(this._ring, this._fd, IPPROTO_TCP, TCP_NODELAY, noDelay ? 1 : 0);
     return this;
   }
 
   /** SO_KEEPALIVE, and TCP_KEEPIDLE from `initialDelay` milliseconds when above 0. */
   setKeepAlive(enable = false, initialDelay = 0): this {
     this.keepAlive = [enable, initialDelay];
-    if (this._fd >= 0 && !this.destroyed) {
+    if (this._fd !== -1 && !this.destroyed) {
       ops.setIntOption(this._ring, this._fd, SOL_SOCKET, SO_KEEPALIVE, enable ? 1 : 0);
       if (enable && initialDelay > 0) {
         ops.setIntOption(this._ring, this._fd, IPPROTO_TCP, TCP_KEEPIDLE, Math.max(1, Math.floor(initialDelay / 1000)));

@@ -51,6 +51,12 @@ export function echoWorkload(conns = 32, depth = 8): Workload {
       s.on('data', (d) => s.write(d));
       s.on('error', () => undefined);
     }))),
+    // The same server with its connections in registered slots (direct
+    // descriptors): no fd lookup per send or receive.
+    serverVariant('uring-net-direct', gen.get, 'echo', conns, depth, () => wrap(createServer({ directDescriptors: true }, (s) => {
+      s.on('data', (d) => s.write(d));
+      s.on('error', () => undefined);
+    }))),
     serverVariant('node-net', gen.get, 'echo', conns, depth, () => wrap(net.createServer((s) => {
       s.on('data', (d) => s.write(d));
       s.on('error', () => undefined);
