@@ -65,8 +65,6 @@ export class Request {
   returnsFd = false;
   /** A waiter (poll, accept, timeout, recv...) that close() cancels right away. */
   waiter = false;
-  /** Slot of the linked-timeout companion, or -1. */
-  timeoutSlot = -1;
   /** Told when the request is released (a registered buffer counting its users). */
   owner: RequestOwner | undefined = undefined;
   /** Cleanup run when the record is released (AbortSignal listeners). */
@@ -121,7 +119,6 @@ export class RequestTable {
     r.settled = false;
     r.returnsFd = false;
     r.waiter = false;
-    r.timeoutSlot = -1;
     if (r.owner !== undefined) {
       const o = r.owner;
       r.owner = undefined;
