@@ -1,5 +1,6 @@
 // Shared test helpers: ring shapes, the kernel's view of a ring (fdinfo),
 // temporary directories and feature checks.
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,13 @@ export function fdinfo(ring: Ring): FdInfo {
     }
   }
   return { userFiles, files, raw };
+}
+
+/** Asserts that ring.files' view of the table (size, occupied slots) equals the kernel's fdinfo. */
+export function assertViewMatches(ring: Ring): void {
+  const k = fdinfo(ring);
+  assert.equal(ring.files.size, k.userFiles, 'table size');
+  assert.deepEqual(ring.files.occupied(), [...k.files.keys()].sort((a, b) => a - b), 'occupied slots');
 }
 
 /** A fresh temporary directory, removed by the returned cleanup. */

@@ -10,17 +10,12 @@ import { Ring, FixedFile, constants as C } from '../../src/index';
 import { native } from '../../src/native';
 import { prep } from '../../src/sq';
 import { internalAddress } from '../../src/memory';
-import { allShapes, fdinfo, needsOp, tempDir } from '../helpers';
+import { allShapes, fdinfo, needsOp, tempDir, assertViewMatches } from '../helpers';
 
 const n = native();
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 
-function assertViewMatches(ring: Ring): void {
-  const k = fdinfo(ring);
-  assert.equal(ring.files.size, k.userFiles, 'table size');
-  assert.deepEqual(ring.files.occupied(), [...k.files.keys()].sort((a, b) => a - b), 'occupied slots');
-}
 
 /** The flags byte of the most recently written SQE. */
 function lastSqeFlags(ring: Ring): number {

@@ -6,7 +6,7 @@ import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { release } from 'node:os';
 import { Ring, FileTable, FixedFile, constants as C } from '../../src/index';
 import { native } from '../../src/native';
-import { allShapes, delay, fdinfo, tempDir } from '../helpers';
+import { allShapes, delay, tempDir, assertViewMatches } from '../helpers';
 
 const n = native();
 
@@ -16,12 +16,6 @@ function pipe(): [number, number] {
   return p;
 }
 
-/** The library's view equals the kernel's. */
-function assertViewMatches(ring: Ring): void {
-  const k = fdinfo(ring);
-  assert.equal(ring.files.size, k.userFiles, 'table size');
-  assert.deepEqual(ring.files.occupied(), [...k.files.keys()].sort((a, b) => a - b), 'occupied slots');
-}
 
 /** Whether writing to `wfd` fails with EPIPE (the read end is gone). */
 function readerGone(wfd: number): boolean {
