@@ -2,8 +2,10 @@
   "targets": [
     {
       "target_name": "uring",
-      "sources": ["native/uring.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
+      "sources": ["native/uring.c", "native/pins.cc"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_c": ["-std=gnu11"],
+      "cflags_cc": ["-std=gnu++17", "-fno-exceptions"],
       "defines": ["NAPI_VERSION=8"]
     }
   ]

@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "pins.h"
+
 #ifndef __NR_io_uring_setup
 #define __NR_io_uring_setup 425
 #define __NR_io_uring_enter 426
@@ -54,6 +56,7 @@ typedef struct ring {
   napi_ref callback;
   napi_async_context async_ctx;
   napi_async_cleanup_hook_handle cleanup;
+  void *pins;          // pins.cc: backing stores held for requests in flight
   int poll_fd;
   int event_fd;        // eventfd polled instead of the ring fd (DEFER_TASKRUN), or -1
   int referenced;
@@ -136,6 +139,14 @@ static void unmap_all(ring_t *r) {
 
 static void poll_closed(uv_handle_t *h) { free(h); }
 
+// Drops the pin table, unless pins are still live: then requests may still be
+// in flight in the kernel (a worker torn down mid-request), and the memory
+// they point at must stay allocated, so the table is left behind on purpose.
+static void release_pins(ring_t *r) {
+  if (r->pins && pins_live(r->pins) == 0) pins_destroy(r->pins);
+  r->pins = NULL;
+}
+
 static void stop_poll(ring_t *r) {
   if (r->poll) {
     uv_poll_stop(r->poll);
@@ -168,6 +179,7 @@ static void release_ring(napi_env env, ring_t *r, int from_js) {
   r->fd = -1;
   if (r->event_fd >= 0) close(r->event_fd);
   r->event_fd = -1;
+  release_pins(r);
 }
 
 // A worker that exits tears its rings down here. The hook is asynchronous
@@ -195,6 +207,7 @@ static void env_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
   r->fd = -1;
   if (r->event_fd >= 0) close(r->event_fd);
   r->event_fd = -1;
+  release_pins(r);
   if (p) {
     uv_poll_stop(p);
     p->data = r;
@@ -268,6 +281,8 @@ static napi_value js_setup(napi_env env, napi_callback_info info) {
   if (!r) { close(fd); return make_int(env, -ENOMEM); }
   r->env = env;
   r->fd = fd;
+  r->pins = pins_create();
+  if (!r->pins) { close(fd); free(r); return make_int(env, -ENOMEM); }
   r->poll_fd = -1;
   r->event_fd = -1;
   size_t cqe_size = sizeof(struct io_uring_cqe) * ((p.flags & IORING_SETUP_CQE32) ? 2 : 1);
@@ -326,7 +341,7 @@ fail:;
   r->fd = -1;
   r->closed = 1;
   // r is freed by the external's finalizer if one was created; otherwise here.
-  if (!r->buffers[0]) free(r);
+  if (!r->buffers[0]) { release_pins(r); free(r); }
   return make_int(env, -err);
 }
 
@@ -660,12 +675,46 @@ static napi_value sockname(napi_env env, napi_callback_info info, int peer) {
 static napi_value js_getsockname(napi_env env, napi_callback_info info) { return sockname(env, info, 0); }
 static napi_value js_getpeername(napi_env env, napi_callback_info info) { return sockname(env, info, 1); }
 
+// pin(handle, id, view) -> the address of the view's first byte, or a
+// negative PIN_* code (not a view, detached, resizable). The ring holds the
+// view's backing store in pin slot `id` until unpin(handle, id).
+static napi_value js_pin(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  ring_t *r = get_ring(env, argv[0]);
+  if (!r) return NULL;
+  uint32_t id;
+  if (napi_get_value_uint32(env, argv[1], &id) != napi_ok || id > 0x7fffffff) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "pin id must be a uint32");
+    return NULL;
+  }
+  double addr = r->closed ? PIN_DETACHED : pins_pin(r->pins, id, argv[2]);
+  napi_value out;
+  napi_create_double(env, addr, &out);
+  return out;
+}
+
+// unpin(handle, id): the kernel is done with the memory pinned in slot `id`.
+static napi_value js_unpin(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  ring_t *r = get_ring(env, argv[0]);
+  if (!r) return NULL;
+  uint32_t id;
+  if (napi_get_value_uint32(env, argv[1], &id) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "pin id must be a uint32");
+    return NULL;
+  }
+  if (r->pins) pins_unpin(r->pins, id);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"setup", NULL, js_setup, NULL, NULL, NULL, napi_default, NULL},
       {"enter", NULL, js_enter, NULL, NULL, NULL, napi_default, NULL},
       {"register", NULL, js_register, NULL, NULL, NULL, napi_default, NULL},
       {"address", NULL, js_address, NULL, NULL, NULL, napi_default, NULL},
+      {"pin", NULL, js_pin, NULL, NULL, NULL, napi_default, NULL},
+      {"unpin", NULL, js_unpin, NULL, NULL, NULL, napi_default, NULL},
       {"pollStart", NULL, js_poll_start, NULL, NULL, NULL, napi_default, NULL},
       {"pollRef", NULL, js_poll_ref, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},

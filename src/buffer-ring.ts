@@ -18,12 +18,15 @@ import {
 } from './constants';
 import { storeRelease16 } from './barrier';
 import { ownedMemory, memlockError, OwnedMemory } from './buffers';
-import { prep, put64 } from './sq';
+import { putU64 as put64 } from './memory';
 import { OPS, OpSpec } from './opcodes';
+import { Operation, FileTarget } from './operation';
+import { fileTarget } from './files';
+import { optionsOf, requestOptions } from './options';
 import { AbortError, UringError, systemError, unsupportedOp } from './errors';
 import { validateBoolean, validateInt32, validateInteger, validateObject, validatePosition } from './validators';
-import { abortedBeforeStart, optionSlots } from './submit-options';
-import type { Ring, OpOptions } from './ring';
+import type { RingCore } from './ring-core';
+import type { OpOptions } from './options';
 import type { FileRef } from './files';
 
 const ENOBUFS = -105;
@@ -109,7 +112,7 @@ export class BufferRing {
   readonly incremental: boolean;
   /** Times a request found no buffer (ENOBUFS) and waited for one. */
   noBufferRetries = 0;
-  private readonly ring: Ring;
+  private readonly ring: RingCore;
   private readonly mem: OwnedMemory;
   private readonly tailView: Uint16Array;
   private readonly halves: Uint16Array;
@@ -131,7 +134,7 @@ export class BufferRing {
    * or no incremental mode, EEXIST when the group id is taken, ENOMEM naming
    * RLIMIT_MEMLOCK when pinning the ring exceeds the limit.
    */
-  constructor(ring: Ring, options: BufferRingOptions) {
+  constructor(ring: RingCore, options: BufferRingOptions) {
     ring._checkOpen();
     validateObject(options, 'options');
     const count = validateInteger(options.count, 'options.count', 1, 32768);
@@ -187,37 +190,38 @@ export class BufferRing {
    * for a released buffer when none is free.
    */
   read(file: FileRef, position?: number | bigint | null, options?: OpOptions): Promise<ProvidedBuffer> {
-    this.ring._checkOpen();
-    const fd = this.ring._file(file, OPS.read);
+    const target = fileTarget(file, OPS.read, this.ring);
     const pos = position === undefined || position === -1 ? -1 : validatePosition(position);
-    return this.select(OPS.read, fd, this.size, pos, 0, options);
+    return this.select(OPS.read, target, this.size, pos, 0, options);
   }
 
   /** recv(2) into a buffer the kernel picks. Resolves with the data (empty at end of stream). */
   recv(socket: FileRef, options?: RecvOptions): Promise<ProvidedBuffer> {
-    this.ring._checkOpen();
-    const fd = this.ring._file(socket, OPS.recv, 'socket');
-    const flags = options?.flags === undefined ? 0 : validateInt32(options.flags, 'options.flags', 0);
-    return this.select(OPS.recv, fd, 0, 0, flags, options);
+    const target = fileTarget(socket, OPS.recv, this.ring, 'socket');
+    const flags = optionsOf(options)?.flags;
+    const f = flags === undefined ? 0 : validateInt32(flags, 'options.flags', 0);
+    return this.select(OPS.recv, target, 0, 0, f, options);
   }
 
   /** Submits `spec` with IOSQE_BUFFER_SELECT on this group, again after each ENOBUFS. */
-  private select(spec: OpSpec, fd: number, len: number, off: number | bigint, opFlags: number,
+  private select(spec: OpSpec, target: FileTarget, len: number, off: number | bigint, opFlags: number,
     options: OpOptions | undefined): Promise<ProvidedBuffer> {
-    const ring = this.ring;
-    const ff = ring._ff;
+    const { signal, timeout } = optionsOf(options) ?? {};
+    const make = (): Operation => {
+      const op = new Operation(spec).file(target);
+      op.flags |= IOSQE_BUFFER_SELECT;
+      op.len = len;
+      op.off = off;
+      op.opFlags = opFlags;
+      op.bufIndex = this.groupId; // buf_group shares the buf_index field
+      op.hold = this;
+      op.map = this.leaseCb;
+      return requestOptions(op, signal, timeout);
+    };
+    make(); // refuses bad options before anything is submitted
+    this.ring._checkOpen();
     this.checkOpen();
-    const slots = optionSlots(options);
-    const early = abortedBeforeStart(options);
-    if (early) return early;
-    return this.retrying(() => {
-      const i = ring._sqe(slots);
-      const w = ring._w;
-      prep(w, i, spec.op, ff | IOSQE_BUFFER_SELECT, fd, 0, len, off);
-      w[i + 7] = opFlags;
-      w[i + 10] = this.groupId; // buf_group shares the buf_index field
-      return ring._op(i, this, spec, options, undefined, this.leaseCb);
-    }, options);
+    return this.retrying(() => this.ring._submit(make()), (signal as AbortSignal | undefined));
   }
 
   /**
@@ -298,7 +302,7 @@ export class BufferRing {
     });
   }
 
-  private async retrying(submit: () => Promise<ProvidedBuffer>, options: OpOptions | undefined): Promise<ProvidedBuffer> {
+  private async retrying(submit: () => Promise<ProvidedBuffer>, signal: AbortSignal | undefined): Promise<ProvidedBuffer> {
     for (;;) {
       const epoch = this.returns;
       this.inflight++;
@@ -313,7 +317,7 @@ export class BufferRing {
       }
       // Out of buffers: wait for one to come back, unless one already did
       // while this request was in flight.
-      if (this.returns === epoch) await this.whenReturned(options?.signal);
+      if (this.returns === epoch) await this.whenReturned(signal);
       this.ring._checkOpen();
       this.checkOpen();
     }

@@ -14,8 +14,7 @@
 // registered is collected early.
 import { Register, RSRC_REGISTER_SPARSE, RLIMIT_MEMLOCK } from './constants';
 import { TAG_BIT } from './requests';
-import { put64 } from './sq';
-import { internalAddress } from './memory';
+import { internalAddress, putU64 as put64 } from './memory';
 import { UringError, UringSystemError, invalidArgType, outOfRange, systemError } from './errors';
 import { validateInteger, validateObject } from './validators';
 import type { RingCore } from './ring-core';
@@ -93,6 +92,10 @@ export class FixedBuffer {
   /** @internal 0 free, 1 handed out, 2 unregistered. */ _state = 0;
   /** @internal Requests in flight on this buffer. */ _inflight = 0;
   /** @internal release() was called while requests were in flight. */ _releasing = false;
+  /** @internal Called as each request using this buffer is placed. */
+  _requestStarted(): void {
+    this._inflight++;
+  }
   /** @internal Called as each request using this buffer is released. */
   _requestDone(): void {
     if (--this._inflight === 0 && this._releasing) this.release();

@@ -1,23 +1,26 @@
 // Linked requests: several operations submitted as one unit, each started only
 // after the one before it completed (IOSQE_IO_LINK), or after it completed
-// whatever its result (IOSQE_IO_HARDLINK). Each step is validated and encoded
-// by the same prep functions as the single-operation methods, into a scratch
-// area; submit() copies the whole chain into the SQ in one piece, so it is
-// never split between two submissions (the kernel would cut the link there).
+// whatever its result (IOSQE_IO_HARDLINK). Each step is read, validated and
+// built by the same builders as the single-operation methods; submit() hands
+// the Operations to the ring's funnel as one unit, which pins the callers'
+// views then, reserves the whole chain at once (so it is never split between
+// two submissions: the kernel would cut the link there) and encodes it.
 import {
   IOSQE_IO_DRAIN, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, O_RDONLY, TIMEOUT_ETIME_SUCCESS,
 } from './constants';
 import { OPS, OpSpec } from './opcodes';
-import { UringError, systemError } from './errors';
-import { FileRef, FixedFile, fixedSlot } from './files';
-import {
-  PathLike, SqeTarget, pathString, prepCloseDirect, prepClose, prepFsync, prepNop, prepOpenat,
-  prepRw, prepSplice, prepStatx, prepVector, vectorLength,
-} from './op-prep';
-import { encodeTimeout, prepTimeout } from './timeouts';
-import { Statx } from './statx';
-import { invalidArgType, invalidArgValue } from './errors';
-import { validateObject } from './validators';
+import { UringError, invalidArgValue, systemError } from './errors';
+import { fileTarget } from './files';
+import type { FileRef, FixedFile } from './files';
+import { Operation } from './operation';
+import * as data from './ops/data';
+import * as paths from './ops/paths';
+import * as direct from './direct';
+import { encodeTimeout, timeoutOp } from './ops/time';
+import type { PathLike } from './ops/paths';
+import type { Statx } from './statx';
+import type { CqeHandler } from './requests';
+import { optionsOf } from './options';
 import type { Ring } from './ring';
 
 const ECANCELED = -125;
@@ -57,39 +60,20 @@ export interface ChainOptions {
 }
 
 interface Step {
-  syscall: string;
-  hold: unknown;
-  path: string | undefined;
+  op: Operation;
   /** Bytes the step asks for (a smaller result is short), or -1. */
   expect: number;
-  map: ((res: number) => unknown) | undefined;
-  okRes: number;
   hard: boolean;
-  waiter: boolean;
-}
-
-/** The scratch SQEs a chain is encoded into before it goes to the ring. */
-class Scratch implements SqeTarget {
-  _w = new Uint32Array(16 * 4);
-  _hold: unknown = undefined;
-  count = 0;
-  _sqe(): number {
-    const i = this.count * 16;
-    if (i + 16 > this._w.length) {
-      const next = new Uint32Array(this._w.length * 2);
-      next.set(this._w);
-      this._w = next;
-    }
-    this.count++;
-    return i;
-  }
 }
 
 /**
  * A chain of linked requests under construction; get one from
- * `ring.chain()`. Each method validates its arguments at once (throwing as
- * the single-operation method would) and adds a step; `submit()` sends the
- * chain and resolves with every step's result. A chain is submitted once.
+ * `ring.chain()`. Each method reads and validates its arguments at once
+ * (throwing as the single-operation method would) and adds a step;
+ * `submit()` sends the chain and resolves with every step's result. A chain
+ * is submitted once. The callers' buffers are pinned at submit(): a buffer
+ * detached between adding its step and submit() makes submit() reject,
+ * and nothing of the chain is submitted.
  *
  * @example
  * ```ts
@@ -102,7 +86,6 @@ class Scratch implements SqeTarget {
  */
 export class Chain<R extends unknown[] = []> {
   private readonly ring: Ring;
-  private readonly scratch = new Scratch();
   private readonly steps: Step[] = [];
   private readonly hardAll: boolean;
   private readonly drain: boolean;
@@ -110,12 +93,11 @@ export class Chain<R extends unknown[] = []> {
 
   /** @internal Use ring.chain(). */
   constructor(ring: Ring, options?: ChainOptions) {
-    if (options !== undefined) validateObject(options, 'options');
-    const link = options?.link ?? 'soft';
+    const { link = 'soft', drain } = optionsOf(options) ?? {};
     if (link !== 'soft' && link !== 'hard') throw invalidArgValue('options.link', link, "must be 'soft' or 'hard'");
     this.ring = ring;
     this.hardAll = link === 'hard';
-    this.drain = options?.drain === true;
+    this.drain = drain === true;
   }
 
   /** Steps added so far. */
@@ -123,16 +105,10 @@ export class Chain<R extends unknown[] = []> {
     return this.steps.length;
   }
 
-  private add<T>(syscall: string, expect = -1, path?: string, map?: (res: number) => T, okRes = 0,
-    waiter = false): Chain<[...R, T]> {
-    const hold = this.scratch._hold;
-    this.scratch._hold = undefined;
-    this.steps.push({ syscall, hold, path, expect, map, okRes, hard: this.hardAll, waiter });
-    return this as unknown as Chain<[...R, T]>;
-  }
-
-  private check(): void {
+  private add<T>(op: Operation, expect = -1): Chain<[...R, T]> {
     if (this.submitted) throw new UringError('ERR_CHAIN_SUBMITTED', 'This chain was already submitted');
+    this.steps.push({ op, expect, hard: this.hardAll });
+    return this as unknown as Chain<[...R, T]>;
   }
 
   /** Makes the link between the last step added and the next one hard: the next step runs even if the last fails. */
@@ -145,25 +121,19 @@ export class Chain<R extends unknown[] = []> {
 
   /** A step that does nothing (resolves 0). */
   nop(): Chain<[...R, number]> {
-    this.check();
-    prepNop(this.scratch, 1);
-    return this.add('nop');
+    return this.add(data.nop(undefined));
   }
 
   /** Reads into all of `buffer`; fewer bytes than its length is a short read, which breaks a soft link. */
   read(file: FileRef, buffer: ArrayBufferView, position?: number | bigint | null): Chain<[...R, number]> {
-    this.check();
-    prepRw(this.ring, this.scratch, 1, OPS.read, file, buffer, position);
-    this.scratch._hold = buffer;
-    return this.add(OPS.read.name, buffer.byteLength);
+    const op = data.rw(OPS.read, fileTarget(file, OPS.read, this.ring), buffer, position);
+    return this.add(op, op.len);
   }
 
   /** Writes all of `buffer`; a short write breaks a soft link. */
   write(file: FileRef, buffer: ArrayBufferView, position?: number | bigint | null): Chain<[...R, number]> {
-    this.check();
-    prepRw(this.ring, this.scratch, 1, OPS.write, file, buffer, position);
-    this.scratch._hold = buffer;
-    return this.add(OPS.write.name, buffer.byteLength);
+    const op = data.rw(OPS.write, fileTarget(file, OPS.write, this.ring), buffer, position);
+    return this.add(op, op.len);
   }
 
   /** Scatter read; short when fewer bytes than the buffers hold. */
@@ -178,24 +148,20 @@ export class Chain<R extends unknown[] = []> {
 
   private vector(spec: OpSpec, file: FileRef, buffers: readonly ArrayBufferView[],
     position: number | bigint | null | undefined): Chain<[...R, number]> {
-    this.check();
-    prepVector(this.ring, this.scratch, 1, spec, file, buffers, position);
-    return this.add(spec.name, vectorLength(buffers));
+    const op = data.vector(spec, fileTarget(file, spec, this.ring), buffers, position);
+    return this.add(op, data.vectorLength(op));
   }
 
   /** fsync (or fdatasync with `datasync: true`). */
   fsync(file: FileRef, options?: { datasync?: boolean }): Chain<[...R, number]> {
-    this.check();
-    const datasync = options?.datasync === true;
-    prepFsync(this.ring, this.scratch, 1, file, datasync);
-    return this.add(datasync ? 'fdatasync' : OPS.fsync.name);
+    const { datasync } = optionsOf(options) ?? {};
+    return this.add(data.fsync(fileTarget(file, OPS.fsync, this.ring), undefined, datasync === true));
   }
 
   /** openat: the step's value is the new fd (a later step cannot use it: use openDirect for that). */
   openat(path: PathLike, flags = O_RDONLY, mode = 0o666, options?: { dirfd?: number }): Chain<[...R, number]> {
-    this.check();
-    prepOpenat(this.scratch, 1, path, flags, mode, options);
-    return this.add(OPS.openat.name, -1, pathString(path));
+    const { dirfd } = optionsOf(options) ?? {};
+    return this.add(paths.openat(path, flags, mode, { dirfd }));
   }
 
   /**
@@ -206,46 +172,34 @@ export class Chain<R extends unknown[] = []> {
    */
   openDirect(file: FixedFile, path: PathLike, flags = O_RDONLY, mode = 0o666,
     options?: { dirfd?: number }): Chain<[...R, number]> {
-    this.check();
-    if (!(file instanceof FixedFile)) throw invalidArgType('file', 'an instance of FixedFile', file);
-    const slot = fixedSlot(file, this.ring, 'file');
-    prepOpenat(this.scratch, 1, path, flags, mode, options, slot + 1);
-    // Keep ring.files' view of the table in step with the kernel's.
-    const files = this.ring.files;
-    return this.add(OPS.openat.name, -1, pathString(path), (res) => { files._installed(slot); return res; });
+    const op = direct.openInto(this.ring.files, file, path, flags, mode, options);
+    op.map = undefined; // the step's value is the kernel's 0
+    return this.add(op);
   }
 
   /** close of a plain fd. */
   close(fd: number): Chain<[...R, number]> {
-    this.check();
-    prepClose(this.scratch, 1, fd);
-    return this.add(OPS.close.name);
+    return this.add(paths.close(fd, undefined));
   }
 
   /** Closes the registered slot `file` (close_direct). */
   closeDirect(file: FixedFile): Chain<[...R, number]> {
-    this.check();
-    prepCloseDirect(this.ring, this.scratch, 1, file);
-    const files = this.ring.files;
-    const slot = file.index;
-    return this.add(OPS.close.name, -1, undefined, (res) => { files._removed(slot); return res; });
+    const op = direct.close(this.ring.files, file, undefined);
+    op.map = undefined;
+    return this.add(op);
   }
 
   /** statx; the step's value is a Statx. */
   statx(path: PathLike, options?: { dirfd?: number; flags?: number; mask?: number }): Chain<[...R, Statx]> {
-    this.check();
-    prepStatx(this.scratch, 1, path, options);
-    const out = (this.scratch._hold as [Buffer, Uint8Array])[1];
-    const shown = pathString(path);
-    return this.add(OPS.statx.name, -1, shown === '' ? undefined : shown, () => new Statx(out));
+    const { dirfd, flags, mask } = optionsOf(options) ?? {};
+    return this.add(paths.statx(path, { dirfd, flags, mask }));
   }
 
   /** splice between two files, one a pipe (offsets -1/null: the current position). */
   splice(fdIn: FileRef, offIn: number | bigint | null, fdOut: FileRef, offOut: number | bigint | null,
     nbytes: number, flags = 0): Chain<[...R, number]> {
-    this.check();
-    prepSplice(this.ring, this.scratch, 1, OPS.splice, fdIn, offIn, fdOut, offOut, nbytes, flags);
-    return this.add(OPS.splice.name);
+    return this.add(data.splice(OPS.splice, fileTarget(fdIn, OPS.splice, this.ring, 'fdIn'), offIn,
+      fileTarget(fdOut, OPS.splice, this.ring, 'fdOut'), offOut, nbytes, flags, undefined));
   }
 
   /**
@@ -253,52 +207,49 @@ export class Chain<R extends unknown[] = []> {
    * success (IORING_TIMEOUT_ETIME_SUCCESS, Linux 5.16+), so it does not break the link.
    */
   sleep(ms: number): Chain<[...R, void]> {
-    this.check();
     const e = encodeTimeout(ms, 'ms');
     e.flags |= TIMEOUT_ETIME_SUCCESS;
-    prepTimeout(this.scratch, 1, e);
-    this.scratch._hold = e.ts;
-    return this.add(OPS.timeout.name, -1, undefined, () => undefined, ETIME, true);
+    const op = timeoutOp(e);
+    op.okRes = ETIME;
+    op.map = () => undefined;
+    op.waiter = true;
+    return this.add(op);
   }
 
   /**
    * Submits the chain as one unit and resolves with each step's result once
    * every step has completed. Never rejects for a step's failure; throws
    * ERR_CHAIN_SUBMITTED when called twice, ERR_OUT_OF_RANGE when the chain is
-   * longer than the SQ, ERR_RING_CLOSED on a closed ring.
+   * longer than the SQ, ERR_RING_CLOSED on a closed ring, and
+   * ERR_INVALID_ARG_VALUE when a step's buffer was detached since it was added.
    */
   submit(): Promise<ChainResults<R>> {
-    this.check();
-    const ring = this.ring;
-    ring._checkOpen();
+    if (this.submitted) throw new UringError('ERR_CHAIN_SUBMITTED', 'This chain was already submitted');
     const steps = this.steps;
     const n = steps.length;
     if (n === 0) {
+      this.ring._checkOpen();
       this.submitted = true;
       return Promise.resolve([] as unknown as ChainResults<R>);
     }
-    const src = this.scratch._w;
     const results = new Array<number>(n);
     let left = n;
     let resolve!: (v: ChainResults<R>) => void;
     const promise = new Promise<ChainResults<R>>((r) => { resolve = r; });
+    const ops = new Array<Operation>(n);
+    const links = new Array<number>(n);
+    const handlers = new Array<CqeHandler>(n);
     for (let k = 0; k < n; k++) {
-      // The head reserves room for the whole chain; the others follow it.
-      const i = ring._sqe(k === 0 ? n : 0);
-      this.submitted = true;
-      const w = ring._w;
-      w.set(src.subarray(k * 16, k * 16 + 16), i);
-      let flags = 0;
-      if (k < n - 1) flags |= steps[k]!.hard ? IOSQE_IO_HARDLINK : IOSQE_IO_LINK;
-      if (k === 0 && this.drain) flags |= IOSQE_IO_DRAIN;
-      w[i] = (w[i]! | (flags << 8)) >>> 0;
-      const step = steps[k]!;
-      const req = ring._trackHandler(i, step.hold, step.syscall, (res) => {
+      ops[k] = steps[k]!.op;
+      links[k] = (k < n - 1 ? (steps[k]!.hard ? IOSQE_IO_HARDLINK : IOSQE_IO_LINK) : 0)
+        | (k === 0 && this.drain ? IOSQE_IO_DRAIN : 0);
+      handlers[k] = (res) => {
         results[k] = res;
         if (--left === 0) resolve(settle(steps, results) as ChainResults<R>);
-      });
-      req.waiter = step.waiter;
+      };
     }
+    this.ring._submitLinked(ops, links, handlers);
+    this.submitted = true;
     return promise;
   }
 }
@@ -308,20 +259,20 @@ function settle(steps: Step[], res: number[]): StepResult<unknown>[] {
   const out: StepResult<unknown>[] = [];
   let broken: { step: number; reason: 'error' | 'short' } | undefined;
   for (let k = 0; k < steps.length; k++) {
-    const s = steps[k]!;
+    const { op, expect, hard } = steps[k]!;
     const r = res[k]!;
     const last = k === steps.length - 1;
-    if (r >= 0 || r === s.okRes) {
-      const short = s.expect >= 0 && r < s.expect;
+    if (r >= 0 || r === op.okRes) {
+      const short = expect >= 0 && r < expect;
       out.push(short ? { status: 'fulfilled', value: r, short: true }
-        : { status: 'fulfilled', value: s.map === undefined ? r : s.map(r) });
-      if (short && !s.hard && !last && broken === undefined) broken = { step: k, reason: 'short' };
+        : { status: 'fulfilled', value: op.map === undefined ? r : op.map(r, 0) });
+      if (short && !hard && !last && broken === undefined) broken = { step: k, reason: 'short' };
     } else {
-      const reason = systemError(r, s.syscall, { path: s.path });
+      const reason = systemError(r, op.syscall, { path: op.path });
       out.push(r === ECANCELED && broken !== undefined
         ? { status: 'rejected', reason, brokenBy: broken }
         : { status: 'rejected', reason });
-      if (!s.hard && !last && broken === undefined) broken = { step: k, reason: 'error' };
+      if (!hard && !last && broken === undefined) broken = { step: k, reason: 'error' };
     }
   }
   return out;

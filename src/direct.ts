@@ -2,27 +2,30 @@
 // ring's table (or take one out) without it ever having an fd. The target slot
 // goes in sqe->file_index as slot + 1 (0 would mean "a plain fd"), or as
 // IORING_FILE_INDEX_ALLOC to let the kernel choose a free slot within the
-// table's allocation range; the CQE's res is then the chosen slot. The table's
-// view changes only when the CQE says the kernel did it.
+// table's allocation range; the CQE's res is then the chosen slot.
+//
+// Each builder returns an Operation whose `change` brackets its effect on the
+// table's view (FileTable._change): begun when the funnel places the request,
+// settled on its CQE, whoever submitted it (a FileTable method, a chain step,
+// uring/net). The view changes only when the CQE says the kernel did it.
 import {
-  FILE_INDEX_ALLOC, FIXED_FD_NO_CLOEXEC, IOSQE_FIXED_FILE, MSG_SEND_FD, O_CLOEXEC, O_RDONLY, Op,
+  FILE_INDEX_ALLOC, FIXED_FD_NO_CLOEXEC, IOSQE_FIXED_FILE, MSG_SEND_FD, O_CLOEXEC, O_RDONLY,
 } from './constants';
-import { FixedFile, FileRef, fixedSlot } from './files';
+import { FixedFile, fileTarget, fixedSlot } from './files';
 import type { FileTable } from './file-table';
 import { MAX_TABLE_SIZE, MSG_BIT } from './file-table';
-import type { Ring, PathLike, OpenOptions, Open2Options } from './ring';
-import { dirfdOf, openHow, pathString } from './op-prep';
-import { RingCore, OpOptions } from './ring-core';
-import { OPS, OpSpec } from './opcodes';
-import { prep, put64 } from './sq';
-import { cstring, internalAddress } from './memory';
-import { abortedBeforeStart, applyOptions, optionSlots } from './submit-options';
+import { dirfdOf, openPath, closeSlot, openat2 as openat2Op } from './ops/paths';
+import type { OpenOptions, Open2Options } from './ring';
+import { RingCore } from './ring-core';
+import { OPS } from './opcodes';
+import { Operation } from './operation';
+import { internalAddress, kernelPath } from './memory';
+import { optionsOf, requestOptions, withOptions, OpOptions } from './options';
 import { validateFd, validateInt32, validateInteger, validateUint32 } from './validators';
-import { invalidArgType, invalidArgValue, ringClosed, systemError } from './errors';
+import { invalidArgType, invalidArgValue, ringClosed } from './errors';
 import { validateFdList } from './file-limits';
 import { TAG_BIT } from './requests';
 
-/** Linux SOCK_CLOEXEC has the value of O_CLOEXEC. */
 const EBADF = -9;
 
 /** Where a direct descriptor goes. */
@@ -69,60 +72,19 @@ function slotOf(table: FileTable, slot: unknown, name = 'options.slot'): [number
 }
 
 /**
- * A request that changes `n` slots of the table from `slot` (-1: slots the
- * kernel picks; `landed` then names them from the result).
+ * Makes `op` install one file in `slot` (-1: a slot the kernel allocates,
+ * named by res): it resolves with the FixedFile, and its errors name the slot.
  */
-interface Change {
-  table: FileTable;
-  slot: number;
-  n: number;
-  landed?: (res: number) => number[];
-}
-
-function span(c: Change): number[] {
-  const out: number[] = [];
-  for (let s = c.slot; s >= 0 && s < c.slot + c.n; s++) out.push(s);
-  return out;
-}
-
-/**
- * Tracks a direct operation; errors name the slot; `done` runs on success,
- * `onError` on failure. With `change`, the table orders the request's effect
- * against other changes to its slots (FileTable._begin/_settle).
- */
-function track<T>(ring: Ring, i: number, hold: unknown, spec: OpSpec, options: OpOptions | undefined,
-  slot: number, done: (res: number) => T, path?: string, onError?: (res: number) => void,
-  change?: Change): Promise<T> {
-  const { req, promise } = ring._trackReq(i, hold, spec.name);
-  req.path = path;
-  req.waiter = spec.waiter === true;
-  req.map = change === undefined ? done : (res) => {
-    let out!: T;
-    change.table._settle(change.slot, change.n, change.landed?.(res) ?? span(change), () => { out = done(res); });
-    return out;
-  };
-  req.fail = (res) => {
-    if (change === undefined) onError?.(res);
-    else change.table._settle(change.slot, change.n, span(change), () => onError?.(res));
-    return systemError(res, spec.name, { path, slot: slot >= 0 ? slot : undefined });
-  };
-  if (options !== undefined) applyOptions(ring, i, req, options);
-  change?.table._begin(change.slot, change.n);
-  return promise;
-}
-
-/** Resolves an installing operation: the slot is the explicit one, or res when allocated. */
-function installed(table: FileTable, slot: number): (res: number) => FixedFile {
-  return (res) => {
-    const s = slot >= 0 ? slot : res;
-    table._installed(s);
-    return new FixedFile(table._ring, s);
-  };
-}
-
-/** The Change of an operation that installs one file in `slot` (-1: allocated; res is the slot). */
-function installing(table: FileTable, slot: number): Change {
-  return { table, slot, n: 1, landed: (res) => [slot >= 0 ? slot : res] };
+function installing(table: FileTable, op: Operation, fileIndex: number, slot: number): Operation {
+  op.fileIndex = fileIndex;
+  if (slot >= 0) op.slot = slot;
+  op.returnsFd = false;
+  const at = (res: number): number => (slot >= 0 ? slot : res);
+  op.change = table._change(slot, 1, (res) => (res >= 0 ? [at(res)] : [slot]), (res) => {
+    if (res >= 0) table._installed(at(res));
+  });
+  op.map = (res) => new FixedFile(table._ring, at(res));
+  return op;
 }
 
 function refuseCloexec(flags: number, name: string, what = 'O_CLOEXEC'): void {
@@ -131,137 +93,93 @@ function refuseCloexec(flags: number, name: string, what = 'O_CLOEXEC'): void {
   }
 }
 
-/** Validates the arguments both direct opens share. */
-function openArgs(table: FileTable, path: PathLike, flags: number, mode: number,
-  options: DirectOpenOptions | undefined): { idx: number; slot: number; p: Buffer; dirfd: number } {
-  const [idx, slot] = slotOf(table, options?.slot);
-  const p = cstring(path, 'path');
-  validateInt32(flags, 'flags');
-  refuseCloexec(flags, 'flags');
-  validateInteger(mode, 'mode', 0, 0o7777);
-  return { idx, slot, p, dirfd: dirfdOf(options) };
-}
-
 /**
- * openat(2) into a slot of the table. Resolves with the FixedFile.
- * Opening into an occupied slot replaces its file (the old one lives on until
- * I/O in flight on it completes).
- * @throws ERR_URING_NO_FILE_TABLE without a table; ERR_OUT_OF_RANGE for a slot
- * outside it; rejects ENFILE when 'alloc' finds no free slot.
- * @example
- * ```ts
- * ring.files.registerSparse(16);
- * const f = await ring.files.openat('/etc/hostname');
- * await ring.read(f, buf, 0);
- * await ring.files.close(f);
- * ```
+ * openat(2) into a slot of the table; resolves with the FixedFile. Opening
+ * into an occupied slot replaces its file (the old one lives on until I/O in
+ * flight on it completes). Errors: ERR_URING_NO_FILE_TABLE without a table;
+ * ERR_OUT_OF_RANGE for a slot outside it; ENFILE when 'alloc' finds no slot.
  */
-export function openatDirect(table: FileTable, path: PathLike, flags = O_RDONLY, mode = 0o666,
-  options?: DirectOpenOptions): Promise<FixedFile> {
-  const ring = table._ring;
-  ring._checkOpen();
-  const { idx, slot, p, dirfd } = openArgs(table, path, flags, mode, options);
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  const w = ring._w;
-  prep(w, i, Op.OPENAT, 0, dirfd, internalAddress(p), mode, 0);
-  w[i + 7] = flags;
-  w[i + 11] = idx;
-  return track(ring, i, p, OPS.openat, options, slot, installed(table, slot), pathString(path), undefined,
-    installing(table, slot));
+export function openat(table: FileTable, path: unknown, flags: unknown = O_RDONLY, mode: unknown = 0o666,
+  options?: DirectOpenOptions): Operation {
+  const p = kernelPath(path, 'path');
+  const f = validateInt32(flags, 'flags');
+  refuseCloexec(f, 'flags');
+  const m = validateInteger(mode, 'mode', 0, 0o7777);
+  const { slot, dirfd, signal, timeout } = optionsOf(options) ?? {};
+  const [idx, s] = slotOf(table, slot);
+  const op = openPath(p, f, m, dirfdOf(dirfd), idx);
+  return requestOptions(installing(table, op, idx, s), signal, timeout);
 }
 
-/** openat2(2) with RESOLVE_* flags into a slot of the table. See openatDirect. */
-export function openat2Direct(table: FileTable, path: PathLike, flags = O_RDONLY, mode = 0,
-  options?: DirectOpen2Options): Promise<FixedFile> {
-  const ring = table._ring;
-  ring._checkOpen();
-  ring._need(Op.OPENAT2, 'OPENAT2');
-  const { idx, slot, p, dirfd } = openArgs(table, path, flags, mode, options);
-  const how = openHow(flags, mode, options?.resolve);
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  const w = ring._w;
-  prep(w, i, Op.OPENAT2, 0, dirfd, internalAddress(p), 24, internalAddress(how));
-  w[i + 11] = idx;
-  return track(ring, i, [p, how], OPS.openat2, options, slot, installed(table, slot), pathString(path), undefined,
-    installing(table, slot));
+/** Opens `path` into the explicit slot `file` (a chain's openDirect step). */
+export function openInto(table: FileTable, file: unknown, path: unknown, flags: unknown = O_RDONLY,
+  mode: unknown = 0o666, options?: { dirfd?: number }): Operation {
+  const slot = table.checkSlot(fixedSlot(file, table._ring, 'file'), 'file');
+  const p = kernelPath(path, 'path');
+  const f = validateInt32(flags, 'flags');
+  refuseCloexec(f, 'flags');
+  const m = validateInteger(mode, 'mode', 0, 0o7777);
+  const { dirfd } = optionsOf(options) ?? {};
+  return installing(table, openPath(p, f, m, dirfdOf(dirfd), slot + 1), slot + 1, slot);
+}
+
+/** openat2(2) with RESOLVE_* flags into a slot of the table. See openat. */
+export function openat2(table: FileTable, path: unknown, flags: unknown = O_RDONLY, mode: unknown = 0,
+  options?: DirectOpen2Options): Operation {
+  const o = optionsOf(options);
+  const [idx, s] = slotOf(table, o?.slot);
+  const op = openat2Op(table._ring, path, flags, mode, o, idx, (f) => refuseCloexec(f, 'flags'));
+  return installing(table, op, idx, s);
 }
 
 /**
  * socket(2) into a slot (IORING_OP_SOCKET, Linux 5.19+). `type` may carry
  * SOCK_NONBLOCK but not SOCK_CLOEXEC.
  */
-export function socketDirect(table: FileTable, domain: number, type: number, protocol = 0,
-  options?: SlotOptions): Promise<FixedFile> {
-  const ring = table._ring;
-  ring._checkOpen();
-  ring._need(Op.SOCKET, 'SOCKET');
-  const [idx, slot] = slotOf(table, options?.slot);
-  validateInt32(domain, 'domain', 0);
-  validateInt32(type, 'type', 0);
-  refuseCloexec(type, 'type', 'SOCK_CLOEXEC');
-  validateInt32(protocol, 'protocol', 0);
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  const w = ring._w;
-  prep(w, i, Op.SOCKET, 0, domain, 0, protocol, type);
-  w[i + 11] = idx;
-  return track(ring, i, undefined, OPS.socket, options, slot, installed(table, slot), undefined, undefined,
-    installing(table, slot));
+export function socket(table: FileTable, domain: unknown, type: unknown, protocol: unknown = 0,
+  options?: SlotOptions): Operation {
+  table._ring._need(OPS.socket.op, 'SOCKET');
+  const d = validateInt32(domain, 'domain', 0);
+  const t = validateInt32(type, 'type', 0);
+  refuseCloexec(t, 'type', 'SOCK_CLOEXEC');
+  const pr = validateInt32(protocol, 'protocol', 0);
+  const { slot, signal, timeout } = optionsOf(options) ?? {};
+  const [idx, s] = slotOf(table, slot);
+  const op = new Operation(OPS.socket);
+  op.fd = d;
+  op.off = t;
+  op.len = pr;
+  return requestOptions(installing(table, op, idx, s), signal, timeout);
 }
 
 /**
  * Accepts one connection on `listener` (an fd or a FixedFile) into a slot.
  * Waits for a connection; close() of the ring cancels it.
  */
-export function acceptDirect(table: FileTable, listener: FileRef, options?: AcceptDirectOptions): Promise<FixedFile> {
-  const ring = table._ring;
-  ring._checkOpen();
-  const fd = ring._file(listener, OPS.accept, 'listener');
-  const ff = ring._ff;
-  const [idx, slot] = slotOf(table, options?.slot);
-  const flags = options?.flags === undefined ? 0 : validateInt32(options.flags, 'options.flags', 0);
-  refuseCloexec(flags, 'options.flags', 'SOCK_CLOEXEC');
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  const w = ring._w;
-  prep(w, i, Op.ACCEPT, ff, fd, 0, 0, 0);
-  w[i + 7] = flags;
-  w[i + 11] = idx;
-  return track(ring, i, undefined, OPS.accept, options, slot, installed(table, slot), undefined, undefined,
-    installing(table, slot));
+export function accept(table: FileTable, listener: unknown, options?: AcceptDirectOptions): Operation {
+  const target = fileTarget(listener, OPS.accept, table._ring, 'listener');
+  const { slot, flags, signal, timeout } = optionsOf(options) ?? {};
+  const [idx, s] = slotOf(table, slot);
+  const f = flags === undefined ? 0 : validateInt32(flags, 'options.flags', 0);
+  refuseCloexec(f, 'options.flags', 'SOCK_CLOEXEC');
+  const op = new Operation(OPS.accept).file(target);
+  op.opFlags = f;
+  return requestOptions(installing(table, op, idx, s), signal, timeout);
 }
 
 /**
  * Closes the file in a slot (IORING_OP_CLOSE with file_index; Linux 5.15+).
- * The SQE never carries IOSQE_FIXED_FILE: the kernel answers EBADF if it does.
- * I/O already in flight on the file completes on it.
- * @throws rejects EBADF when the slot is empty.
+ * I/O already in flight on the file completes on it. Rejects EBADF when the
+ * slot is empty (and the view then records it empty).
  */
-export function closeDirect(table: FileTable, file: FixedFile, options?: OpOptions): Promise<void> {
-  const ring = table._ring;
-  ring._checkOpen();
-  if (!(file instanceof FixedFile)) throw invalidArgType('file', 'an instance of FixedFile', file);
-  const slot = table.checkSlot(fixedSlot(file, ring, 'file'), 'file');
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  const w = ring._w;
-  prep(w, i, Op.CLOSE, 0, 0, 0, 0, 0);
-  w[i + 11] = slot + 1;
-  return track(ring, i, undefined, OPS.closeDirect, options, slot,
-    () => { table._removed(slot); },
-    undefined, (res) => { if (res === EBADF) table._removed(slot); }, { table, slot, n: 1 });
+export function close(table: FileTable, file: unknown, options?: OpOptions): Operation {
+  const slot = table.checkSlot(fixedSlot(file, table._ring, 'file'), 'file');
+  const op = closeSlot(slot);
+  op.change = table._change(slot, 1, () => [slot], (res) => {
+    if (res >= 0 || res === EBADF) table._removed(slot);
+  });
+  op.map = () => undefined;
+  return withOptions(op, options);
 }
 
 /**
@@ -269,23 +187,20 @@ export function closeDirect(table: FileTable, file: FixedFile, options?: OpOptio
  * slot keeps its file. Resolves with the fd (close-on-exec unless
  * `cloexec: false`).
  */
-export function installFd(table: FileTable, file: FixedFile, options?: InstallOptions): Promise<number> {
+export function install(table: FileTable, file: unknown, options?: InstallOptions): Operation {
   const ring = table._ring;
-  ring._checkOpen();
-  ring._need(Op.FIXED_FD_INSTALL, 'FIXED_FD_INSTALL');
-  if (!(file instanceof FixedFile)) throw invalidArgType('file', 'an instance of FixedFile', file);
+  ring._need(OPS.fixedFdInstall.op, 'FIXED_FD_INSTALL');
   const slot = table.checkSlot(fixedSlot(file, ring, 'file'), 'file');
-  const cloexec = options?.cloexec === undefined ? true : options.cloexec;
+  const { cloexec = true, signal, timeout } = optionsOf(options) ?? {};
   if (typeof cloexec !== 'boolean') throw invalidArgType('options.cloexec', 'of type boolean', cloexec);
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  const w = ring._w;
   // This opcode is the one that requires the fixed flag: fd is the slot.
-  prep(w, i, Op.FIXED_FD_INSTALL, IOSQE_FIXED_FILE, slot, 0, 0, 0);
-  w[i + 7] = cloexec ? 0 : FIXED_FD_NO_CLOEXEC;
-  return track(ring, i, undefined, OPS.fixedFdInstall, options, slot, (res) => res);
+  const op = new Operation(OPS.fixedFdInstall);
+  op.fd = slot;
+  op.flags = IOSQE_FIXED_FILE;
+  op.opFlags = cloexec ? 0 : FIXED_FD_NO_CLOEXEC;
+  op.slot = slot;
+  op.returnsFd = true;
+  return requestOptions(op, signal, timeout);
 }
 
 /**
@@ -294,35 +209,31 @@ export function installFd(table: FileTable, file: FixedFile, options?: InstallOp
  * slot. Rejects when the first entry is refused; a partial update resolves
  * with `applied` < fds.length.
  */
-export function updateAsync(table: FileTable, offset: number | 'alloc', fds: readonly number[],
-  options?: OpOptions): Promise<AsyncUpdateResult> {
+export function updateAsync(table: FileTable, offset: unknown, fds: unknown, options?: OpOptions): Operation {
   const ring = table._ring;
-  ring._checkOpen();
   table.needTable();
   const alloc = offset === 'alloc';
-  let start = 0;
-  if (!alloc) start = validateInteger(offset, 'offset', 0, table.size - 1);
+  const start = alloc ? 0 : validateInteger(offset, 'offset', 0, table.size - 1);
   const list = validateFdList(fds, 'fds', alloc ? 0 : -2, table.size - start);
   const data = new Int32Array(list);
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  prep(ring._w, i, Op.FILES_UPDATE, 0, -1, internalAddress(data), list.length, alloc ? FILE_INDEX_ALLOC : start);
-  return track(ring, i, data, OPS.filesUpdate, options, alloc ? -1 : start, (res) => {
-    const files: FixedFile[] = [];
+  const op = new Operation(OPS.filesUpdate);
+  op.fd = -1;
+  op.addr = internalAddress(data);
+  op.len = list.length;
+  op.off = alloc ? FILE_INDEX_ALLOC : start;
+  op.hold = data;
+  if (!alloc) op.slot = start;
+  // With alloc the kernel wrote each chosen slot back into the array.
+  const slotAt = (k: number): number => (alloc ? data[k]! : start + k);
+  const landed = (res: number): number[] => Array.from({ length: Math.max(0, res) }, (_, k) => slotAt(k));
+  op.change = table._change(alloc ? -1 : start, list.length, (res) => (res >= 0 ? landed(res) : []), (res) => {
     for (let k = 0; k < res; k++) {
-      // With alloc the kernel wrote each chosen slot back into the array.
-      const s = alloc ? data[k]! : start + k;
-      if (list[k] === -1) table._removed(s);
-      else if (list[k]! >= 0) table._installed(s);
-      files.push(new FixedFile(ring, s));
+      if (list[k] === -1) table._removed(slotAt(k));
+      else if (list[k]! >= 0) table._installed(slotAt(k));
     }
-    return { applied: res, files };
-  }, undefined, undefined, {
-    table, slot: alloc ? -1 : start, n: list.length,
-    landed: (res) => Array.from({ length: res }, (_, k) => (alloc ? data[k]! : start + k)),
   });
+  op.map = (res) => ({ applied: res, files: landed(res).map((s) => new FixedFile(ring, s)) });
+  return withOptions(op, options);
 }
 
 /**
@@ -333,12 +244,9 @@ export function updateAsync(table: FileTable, offset: number | 'alloc', fds: rea
  * the file through `ring.files.receive()`. This ring's slot keeps its file.
  * Resolves with the target slot.
  */
-export function sendFile(table: FileTable, file: FixedFile, target: Ring | number,
-  options?: SendFileOptions): Promise<number> {
+export function send(table: FileTable, file: unknown, target: unknown, options?: SendFileOptions): Operation {
   const ring = table._ring;
-  ring._checkOpen();
-  ring._need(Op.MSG_RING, 'MSG_RING');
-  if (!(file instanceof FixedFile)) throw invalidArgType('file', 'an instance of FixedFile', file);
+  ring._need(OPS.msgRing.op, 'MSG_RING');
   const src = table.checkSlot(fixedSlot(file, ring, 'file'), 'file');
   let targetFd: number;
   if (target instanceof RingCore) {
@@ -348,23 +256,19 @@ export function sendFile(table: FileTable, file: FixedFile, target: Ring | numbe
     targetFd = validateFd(target, 'target');
   }
   if (targetFd === ring.fd) throw invalidArgValue('target', target, 'must be another ring (a file cannot be sent to its own ring)');
-  let slot = -1;
-  if (options?.slot !== undefined && options.slot !== 'alloc') {
-    slot = validateInteger(options.slot, 'options.slot', 0, MAX_TABLE_SIZE - 1);
-  }
-  const data = options?.data === undefined ? 0 : validateUint32(options.data, 'options.data');
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  const w = ring._w;
-  prep(w, i, Op.MSG_RING, 0, targetFd, MSG_SEND_FD, 0, 0);
+  const { slot: slotOpt, data: dataOpt, signal, timeout } = optionsOf(options) ?? {};
+  const slot = slotOpt === undefined || slotOpt === 'alloc' ? -1 : validateInteger(slotOpt, 'options.slot', 0, MAX_TABLE_SIZE - 1);
+  const data = dataOpt === undefined ? 0 : validateUint32(dataOpt, 'options.data');
+  const op = new Operation(OPS.msgRing);
+  op.fd = targetFd;
+  op.addr = MSG_SEND_FD;
   // sqe->off is the user_data of the target's CQE: the data, and in the high
   // word TAG_BIT|MSG_BIT with the explicit slot + 1 (the target's res is 0
   // then; with alloc it is the slot).
-  w[i + 2] = data;
-  w[i + 3] = (TAG_BIT | MSG_BIT | (slot + 1)) >>> 0;
-  w[i + 11] = slot >= 0 ? slot + 1 : FILE_INDEX_ALLOC;
-  put64(w, i + 12, src); // addr3: the source slot
-  return track(ring, i, undefined, OPS.msgRing, options, src, (res) => (slot >= 0 ? slot : res));
+  op.off = (BigInt((TAG_BIT | MSG_BIT | (slot + 1)) >>> 0) << 32n) | BigInt(data);
+  op.fileIndex = slot >= 0 ? slot + 1 : FILE_INDEX_ALLOC;
+  op.addr3 = src; // the source slot
+  op.slot = src;
+  op.map = (res) => (slot >= 0 ? slot : res);
+  return requestOptions(op, signal, timeout);
 }

@@ -4,7 +4,7 @@
 import { ASYNC_CANCEL_FD, ASYNC_CANCEL_FD_FIXED, ASYNC_CANCEL_USERDATA, Register } from './constants';
 import type { RingCore } from './ring-core';
 import { internalAddress } from './memory';
-import { put64 } from './sq';
+import { putU64 as put64 } from './memory';
 
 /** IORING_REGISTER_FILES: a dense array of fds (-1: empty slot). */
 export function registerFiles(ring: RingCore, fds: Int32Array): number {

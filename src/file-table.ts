@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 import { REGISTER_FILES_SKIP, RSRC_REGISTER_SPARSE } from './constants';
 import * as sys from './file-register';
 import { FixedFile } from './files';
-import type { Ring } from './ring';
+import type { RingCore } from './ring-core';
+import type { SlotChange } from './operation';
 import { ResourceTags, LoopHold, Mailbox, FILE_TAG_MAX } from './file-events';
 import { UringError, UringSystemError, invalidArgValue, ringClosed, systemError } from './errors';
 import { validateInteger } from './validators';
@@ -17,9 +18,9 @@ import type {
   AcceptDirectOptions, AsyncUpdateResult, DirectOpenOptions, DirectOpen2Options, InstallOptions,
   SendFileOptions, SlotOptions,
 } from './direct';
-import type { PathLike } from './ring';
+import type { PathLike } from './ops/paths';
 import type { FileRef } from './files';
-import type { OpOptions } from './ring-core';
+import type { OpOptions } from './options';
 
 /** The kernel's limit on a table's size (IORING_MAX_FIXED_FILES). */
 export const MAX_TABLE_SIZE = 1 << 20;
@@ -81,7 +82,7 @@ export interface ReceivedFile {
 export class FileTable extends EventEmitter {
   /** In update(): leave this slot as it is. */
   static readonly SKIP = REGISTER_FILES_SKIP;
-  /** @internal */ readonly _ring: Ring;
+  /** @internal */ readonly _ring: RingCore;
   private size_ = 0;
   private used = new Uint8Array(0);
   private count = 0;
@@ -103,7 +104,7 @@ export class FileTable extends EventEmitter {
   private allContested = false;
 
   /** @internal Use `ring.files`. */
-  constructor(ring: Ring) {
+  constructor(ring: RingCore) {
     super();
     this._ring = ring;
     // Chain with a handler installed before: registered buffers tag with bit
@@ -293,37 +294,49 @@ export class FileTable extends EventEmitter {
 
   // ---- direct descriptors (see direct.ts) ----------------------------------
 
-  /** openat(2) straight into a slot; resolves with the FixedFile. See direct.openatDirect. */
+  /** openat(2) straight into a slot; resolves with the FixedFile. See direct.openat. */
   openat(path: PathLike, flags?: number, mode?: number, options?: DirectOpenOptions): Promise<FixedFile> {
-    return direct.openatDirect(this, path, flags, mode, options);
+    return this._ring._submit(direct.openat(this, path, flags, mode, options));
   }
   /** openat2(2) straight into a slot. */
   openat2(path: PathLike, flags?: number, mode?: number, options?: DirectOpen2Options): Promise<FixedFile> {
-    return direct.openat2Direct(this, path, flags, mode, options);
+    return this._ring._submit(direct.openat2(this, path, flags, mode, options));
   }
   /** socket(2) straight into a slot. */
   socket(domain: number, type: number, protocol?: number, options?: SlotOptions): Promise<FixedFile> {
-    return direct.socketDirect(this, domain, type, protocol, options);
+    return this._ring._submit(direct.socket(this, domain, type, protocol, options));
   }
   /** accept(2) straight into a slot. */
   accept(listener: FileRef, options?: AcceptDirectOptions): Promise<FixedFile> {
-    return direct.acceptDirect(this, listener, options);
+    return this._ring._submit(direct.accept(this, listener, options));
   }
   /** Closes a slot (IORING_OP_CLOSE with file_index). */
   close(file: FixedFile, options?: OpOptions): Promise<void> {
-    return direct.closeDirect(this, file, options);
+    return this._ring._submit(direct.close(this, file, options));
   }
   /** Installs the slot's file as a regular fd (IORING_OP_FIXED_FD_INSTALL); resolves with the fd. */
   install(file: FixedFile, options?: InstallOptions): Promise<number> {
-    return direct.installFd(this, file, options);
+    return this._ring._submit(direct.install(this, file, options));
   }
   /** The asynchronous IORING_OP_FILES_UPDATE, at `offset` or into kernel-chosen slots ('alloc'). */
   updateAsync(offset: number | 'alloc', fds: readonly number[], options?: OpOptions): Promise<AsyncUpdateResult> {
-    return direct.updateAsync(this, offset, fds, options);
+    return this._ring._submit(direct.updateAsync(this, offset, fds, options));
   }
   /** Passes the slot's file to another ring's table (IORING_OP_MSG_RING); resolves with the target slot. */
-  send(file: FixedFile, target: Ring | number, options?: SendFileOptions): Promise<number> {
-    return direct.sendFile(this, file, target, options);
+  send(file: FixedFile, target: RingCore | number, options?: SendFileOptions): Promise<number> {
+    return this._ring._submit(direct.send(this, file, target, options));
+  }
+
+  /**
+   * @internal The bracket of a request that changes `n` slots from `slot`
+   * (-1: slots the kernel chooses): `landed(res)` names the slots it changed
+   * and `apply(res)` records the change, when its CQE arrives.
+   */
+  _change(slot: number, n: number, landed: (res: number) => readonly number[], apply: (res: number) => void): SlotChange {
+    return {
+      begin: () => this._begin(slot, n),
+      settle: (res) => this._settle(slot, n, landed(res), () => apply(res)),
+    };
   }
 
   // ---- internals -----------------------------------------------------------

@@ -1,25 +1,43 @@
 // Registered files as their own type. A FixedFile names a slot in one ring's
 // file table; operations that accept it set IOSQE_FIXED_FILE themselves. It is
 // never derived from an fd number: fd numbers are reused, slots keep files.
+//
+// "Which file" is resolved here and only here: fileTarget() turns an fd or a
+// FixedFile into a FileTarget (operation.ts), once, before anything is
+// reserved. A FixedFile keeps its ring and slot in private fields, so a forged
+// object (one made with Object.create(FixedFile.prototype), or with getters)
+// is refused without running any of its code.
 import { invalidArgType, invalidArgValue, UringError } from './errors';
 import { validateInteger } from './validators';
+import { FileTarget, slotTarget } from './operation';
+import type { OpSpec } from './opcodes';
 
 /** A slot in a ring's registered file table. */
 export class FixedFile {
-  /** @internal */
-  readonly _owner: object;
-  /** The slot index in the ring's file table. */
-  readonly index: number;
+  readonly #owner: object;
+  readonly #index: number;
   /** @internal */
   constructor(owner: object, index: number) {
     // A slot number goes into 32 bits of an SQE: never let it wrap.
     validateInteger(index, 'index', 0, 0x7fffffff);
-    this._owner = owner;
-    this.index = index;
+    this.#owner = owner;
+    this.#index = index;
+  }
+  /** The slot index in the ring's file table. */
+  get index(): number {
+    return this.#index;
+  }
+  /** @internal The ring whose table holds the slot. */
+  get _owner(): object {
+    return this.#owner;
+  }
+  /** @internal Whether `x` was made by this class (no code of `x` runs). */
+  static _is(x: unknown): x is FixedFile {
+    return typeof x === 'object' && x !== null && #index in x;
   }
   /** @internal */
   toString(): string {
-    return `FixedFile(${this.index})`;
+    return `FixedFile(${this.#index})`;
   }
 }
 
@@ -27,19 +45,33 @@ export class FixedFile {
 export type FileRef = number | FixedFile;
 
 /** @internal Checks a FixedFile for use on `owner` and returns its slot. */
-export function fixedSlot(file: FixedFile, owner: object, name: string): number {
+export function fixedSlot(file: unknown, owner: object, name: string): number {
+  if (!FixedFile._is(file)) throw invalidArgType(name, 'an instance of FixedFile', file);
   if (file._owner !== owner) {
     throw new UringError('ERR_URING_FOREIGN_FILE', `The "${name}" FixedFile belongs to another ring`);
   }
-  const i = file.index;
-  // A forged or mutated handle must not reach the SQE: NaN would become slot 0.
-  if ((i | 0) !== i || i < 0) validateInteger(i, `${name}.index`, 0, 0x7fffffff);
-  return i;
+  return file.index;
+}
+
+/**
+ * @internal Resolves a file argument of `spec` on `owner`'s ring: a plain fd
+ * (an int32 >= 0) or a FixedFile of that ring (when the opcode accepts one).
+ */
+export function fileTarget(file: unknown, spec: OpSpec, owner: object, name = 'file'): FileTarget {
+  if (typeof file === 'number') {
+    if ((file | 0) !== file || file < 0) validateInteger(file, name, 0, 0x7fffffff);
+    return file;
+  }
+  if (FixedFile._is(file)) {
+    if (!spec.fixed) refuseFixed(file, name, spec.name);
+    return slotTarget(fixedSlot(file, owner, name));
+  }
+  throw invalidArgType(name, 'of type number or an instance of FixedFile', file);
 }
 
 /** @internal Refuses a FixedFile for an operation the kernel does not allow on one. */
 export function refuseFixed(value: unknown, name: string, op: string): void {
-  if (value instanceof FixedFile) {
+  if (FixedFile._is(value)) {
     throw invalidArgValue(name, value, `must be a plain file descriptor: ${op} cannot take a registered file`);
   }
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);

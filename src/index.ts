@@ -20,7 +20,7 @@ export { Probe } from './probe';
 export type { Restrictions, SqeFlagName } from './restrictions';
 export { Chain } from './chain';
 export type { ChainOptions, ChainResults, StepResult } from './chain';
-export type { TimeoutSpec, TimeoutClock, TimeoutResult } from './timeouts';
+export type { TimeoutSpec, TimeoutClock, TimeoutResult } from './ops/time';
 export { Statx } from './statx';
 export {
   UringError, UringSystemError, AbortError, TimeoutError, errnoName,

@@ -1,80 +1,162 @@
-// Addresses of JS memory for SQEs, and the checks that keep them honest.
+// Reading the caller's memory arguments once, and the library's own memory.
 //
-// The address of an ArrayBuffer's backing store never changes once V8 has
-// given it one, so it is looked up natively once per buffer and cached. A
-// small typed array may live inside V8's heap, where the collector moves it;
-// reading `.buffer` first makes V8 give it a fixed backing store. Resizable
-// and growable buffers can move or shrink under the kernel and are refused, as
-// are detached ones.
+// A view's extent is read from the engine, through the TypedArray and
+// DataView getters captured when this module loads (as Node core does with
+// its primordials), never through properties the caller can shadow: an own
+// `byteLength`, a subclass getter or a Proxy cannot make the kernel read or
+// write outside the real view. The address of a caller's view is never
+// computed here: the ring pins the view's memory and learns its address in one
+// native call (RingCore._submit, native/pins.cc).
+//
+// Memory the library allocates itself (paths, iovec arrays, timespecs, statx
+// buffers) is never handed to the caller before the request's CQE, so nobody
+// can detach it; the request's record keeps it alive.
+import { types } from 'node:util';
 import { native } from './native';
-import { invalidArgType, invalidArgValue } from './errors';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 
-const addresses = new WeakMap<ArrayBufferLike, number>();
+type Getter = (self: unknown) => unknown;
+const call = Function.prototype.call;
+function intrinsic(proto: object, name: string): Getter {
+  const get = Object.getOwnPropertyDescriptor(proto, name)!.get!;
+  return call.bind(get) as Getter;
+}
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedArrayByteLength = intrinsic(TypedArrayPrototype, 'byteLength') as (v: ArrayBufferView) => number;
+const typedArrayByteOffset = intrinsic(TypedArrayPrototype, 'byteOffset') as (v: ArrayBufferView) => number;
+const typedArrayBuffer = intrinsic(TypedArrayPrototype, 'buffer') as (v: ArrayBufferView) => ArrayBufferLike;
+const dataViewByteLength = intrinsic(DataView.prototype, 'byteLength') as (v: ArrayBufferView) => number;
+const arrayIsArray = Array.isArray;
+const { isDataView, isTypedArray, isUint8Array } = types;
 
 export type BufferLike = ArrayBufferView;
 
-function baseAddress(view: ArrayBufferView, ab: ArrayBufferLike): number {
-  let a = addresses.get(ab);
-  if (a === undefined) {
-    if ((ab as { resizable?: boolean }).resizable || (ab as { growable?: boolean }).growable) {
-      throw invalidArgValue('buffer', view, 'must not be backed by a resizable or growable buffer, which can move or shrink while the kernel uses it');
+/**
+ * The real byte length of a TypedArray or DataView (0 once detached), or
+ * throws ERR_INVALID_ARG_TYPE for anything else.
+ */
+export function viewLength(value: unknown, name: string): number {
+  if (isTypedArray(value)) return typedArrayByteLength(value as ArrayBufferView);
+  if (isDataView(value)) {
+    try {
+      return dataViewByteLength(value as ArrayBufferView);
+    } catch {
+      return 0; // V8's DataView getter throws on a detached buffer
     }
-    a = native().address(view) - view.byteOffset;
-    addresses.set(ab, a);
   }
-  return a;
+  throw invalidArgType(name, 'an instance of Buffer, TypedArray, or DataView', value);
 }
 
-/** Checks a view the kernel will read or write and returns its address. */
-export function viewAddress(view: ArrayBufferView, name: string): number {
-  if (!ArrayBuffer.isView(view)) {
-    throw invalidArgType(name, 'an instance of Buffer, TypedArray, or DataView', view);
+/** Why the native pin of a view failed (its PIN_* code), as the caller's error. */
+export function pinError(code: number, name: string, view: unknown): Error {
+  if (code === -2) return invalidArgValue(name, view, 'is backed by a detached ArrayBuffer');
+  if (code === -3) {
+    return invalidArgValue(name, view, 'must not be backed by a resizable or growable buffer, which can move or shrink while the kernel uses it');
   }
-  const ab = view.buffer;
-  if (view.byteLength === 0 && ab.byteLength === 0 && isDetached(ab)) {
-    throw invalidArgValue(name, view, 'is backed by a detached ArrayBuffer');
-  }
-  return baseAddress(view, ab) + view.byteOffset;
+  if (code === -1) return invalidArgType(name, 'an instance of Buffer, TypedArray, or DataView', view);
+  return new RangeError(`Cannot pin the memory of "${name}" (out of memory)`);
 }
 
-/** Whether an ArrayBuffer has been detached (transferred). */
-export function isDetached(ab: ArrayBufferLike): boolean {
-  const d = (ab as { detached?: boolean }).detached;
-  if (d !== undefined) return d;
+/**
+ * The elements of a caller's array, read once (one `length` read, one read
+ * per element) into a new array that later code iterates instead.
+ */
+export function readArray<T = unknown>(value: unknown, name: string, expected: string, max: number): T[] {
+  if (!arrayIsArray(value)) throw invalidArgType(name, expected, value);
+  const arr = value as unknown[];
+  const n = arr.length;
+  if (typeof n !== 'number' || !(n >= 0 && n <= max)) throw outOfRange(`${name}.length`, `>= 0 && <= ${max}`, n);
+  const out = new Array<T>(n);
+  for (let k = 0; k < n; k++) out[k] = arr[k] as T;
+  return out;
+}
+
+/** A path as the kernel gets it: a NUL-terminated copy, and its text for errors. */
+export class KernelPath {
+  constructor(readonly bytes: Uint8Array, readonly shown: string) {}
+}
+
+/**
+ * Copies a path argument once: a string (encoded as UTF-8) or the raw bytes
+ * of a Uint8Array (kept byte for byte). Refuses NUL bytes. A KernelPath the
+ * library made already is used as it is.
+ */
+export function kernelPath(value: unknown, name: string): KernelPath {
+  if (value instanceof KernelPath) return value; // copied already, by the library
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) throw invalidArgValue(name, value, 'must be a string without null bytes');
+    const b = Buffer.allocUnsafeSlow(Buffer.byteLength(value) + 1);
+    b.write(value, 0);
+    b[b.length - 1] = 0;
+    return new KernelPath(b, value);
+  }
+  if (isUint8Array(value)) {
+    const v = value as Uint8Array;
+    const len = typedArrayByteLength(v);
+    if (len === 0 && typedArrayBuffer(v).byteLength === 0 && detached(v)) {
+      throw invalidArgValue(name, value, 'is backed by a detached ArrayBuffer');
+    }
+    // A fresh view over the real extent: set() on it reads no property of the caller's object.
+    const src = new Uint8Array(typedArrayBuffer(v), typedArrayByteOffset(v), len);
+    const b = Buffer.allocUnsafeSlow(len + 1);
+    b.set(src, 0);
+    b[len] = 0;
+    if (b.indexOf(0) !== len) throw invalidArgValue(name, value, 'must be a buffer without null bytes');
+    return new KernelPath(b, b.toString('utf8', 0, len));
+  }
+  throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
+}
+
+function detached(v: Uint8Array): boolean {
   try {
-    // Slicing a detached buffer throws; an empty live one does not.
-    (ab as ArrayBuffer).slice(0, 0);
+    new Uint8Array(typedArrayBuffer(v), 0, 0);
     return false;
   } catch {
     return true;
   }
 }
 
-/** Address of an ArrayBuffer or view that the library itself allocated. */
-export function internalAddress(mem: ArrayBufferView): number {
-  return baseAddress(mem, mem.buffer) + mem.byteOffset;
+/** Whether an ArrayBuffer has been detached (transferred). */
+export function isDetached(ab: ArrayBufferLike): boolean {
+  const d = (ab as { detached?: boolean }).detached;
+  if (typeof d === 'boolean') return d;
+  try {
+    new Uint8Array(ab, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
-/** A NUL-terminated copy of a path, kept alive by the request that uses it. */
-export function cstring(value: string | Uint8Array, name: string): Buffer {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) {
-      throw invalidArgValue(name, value, 'must be a string without null bytes');
-    }
-    const b = Buffer.allocUnsafe(Buffer.byteLength(value) + 1);
-    b.write(value, 0);
-    b[b.length - 1] = 0;
-    return b;
+/** Address of memory the library allocated itself (never a caller's view). */
+export function internalAddress(mem: ArrayBufferView): number {
+  return native().address(mem);
+}
+
+/** Writes a 64-bit value into a library-owned struct (iovec, open_how, register arguments). */
+export function putU64(w: Uint32Array, at: number, v: number | bigint): void {
+  if (typeof v === 'number') {
+    w[at] = v;
+    w[at + 1] = Math.floor(v / 4294967296);
+  } else {
+    w[at] = Number(v & 0xffffffffn);
+    w[at + 1] = Number((v >> 32n) & 0xffffffffn);
   }
-  if (value instanceof Uint8Array) {
-    if (value.byteLength === 0 && isDetached(value.buffer)) {
-      throw invalidArgValue(name, value, 'is backed by a detached ArrayBuffer');
-    }
-    if (value.includes(0)) throw invalidArgValue(name, value, 'must be a buffer without null bytes');
-    const b = Buffer.allocUnsafe(value.byteLength + 1);
-    b.set(value);
-    b[b.length - 1] = 0;
-    return b;
+}
+
+/**
+ * Pin slot ids of one ring. Each live pin holds one backing store natively;
+ * ids are reused, so the native table stays as small as the most requests
+ * ever in flight at once.
+ */
+export class PinIds {
+  private free: number[] = [];
+  private next = 0;
+  take(): number {
+    const id = this.free.pop();
+    return id === undefined ? this.next++ : id;
   }
-  throw invalidArgType(name, 'of type string or an instance of Buffer', value);
+  give(id: number): void {
+    this.free.push(id);
+  }
 }

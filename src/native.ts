@@ -10,6 +10,14 @@ export interface NativeBinding {
   enter(fd: number, toSubmit: number, minComplete: number, flags: number): number;
   register(fd: number, opcode: number, arg: ArrayBufferView | ArrayBuffer | number | null, nr: number): number;
   address(mem: ArrayBufferView | ArrayBuffer): number;
+  /**
+   * Holds the backing store of `view` in pin slot `id` of the ring and
+   * returns the address of the view's first byte, or a negative code: -1 not
+   * a view, -2 detached, -3 resizable or growable, -4 out of memory.
+   */
+  pin(handle: object, id: number, view: ArrayBufferView): number;
+  /** Releases pin slot `id`. */
+  unpin(handle: object, id: number): void;
   pollStart(handle: object, fd: number, cb: (status: number) => void): number;
   pollRef(handle: object, on: boolean): void;
   close(handle: object): number;

@@ -34,6 +34,9 @@ export async function settle<T>(p: Promise<T | Failure>): Promise<T> {
 
 /** Something that counts the requests using it, without a closure per request. */
 export interface RequestOwner {
+  /** A request using it was placed in the SQ. */
+  _requestStarted(): void;
+  /** That request was released. */
   _requestDone(): void;
 }
 
@@ -43,8 +46,17 @@ export class Request {
   gen = 1;
   resolve: ((v: unknown) => void) | undefined = undefined;
   reject: ((e: unknown) => void) | undefined = undefined;
-  /** Everything the kernel may read or write for this request. */
+  /** Library-owned memory the kernel may read or write for this request. */
   hold: unknown = undefined;
+  /** The caller's view(s) the request uses; their memory is pinned (pin ids below) until release. */
+  view: ArrayBufferView | undefined = undefined;
+  views: ArrayBufferView[] | undefined = undefined;
+  pin = -1;
+  pins: number[] | undefined = undefined;
+  /** A change to the registered file table, settled by the CQE. */
+  change: import('./operation').SlotChange | undefined = undefined;
+  /** Registered-file slot for errors. */
+  slotNo: number | undefined = undefined;
   /** Operation name for errors ("read", "openat"). */
   syscall = '';
   path: string | undefined = undefined;
@@ -109,6 +121,12 @@ export class RequestTable {
     r.resolve = undefined;
     r.reject = undefined;
     r.hold = undefined;
+    r.view = undefined;
+    r.views = undefined;
+    r.pin = -1;
+    r.pins = undefined;
+    r.slotNo = undefined;
+    r.change = undefined;
     r.map = undefined;
     r.handler = undefined;
     r.fail = undefined;

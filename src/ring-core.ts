@@ -1,24 +1,59 @@
-// The ring itself: setup, the submit/complete protocol, and the lifecycle.
-// Operations are built on top of this in ring.ts.
+// The ring itself: setup, the one submission funnel, completions, and the
+// lifecycle. Operations are built by the family modules (ops/, direct.ts,
+// net/) and reach the kernel only through _submit(), _start() and
+// _submitLinked() here; ring.ts is the facade users call.
 import {
-  CQE_F_MORE, ENTER_GETEVENTS, ENTER_SQ_WAKEUP, Feature, FeatureName,
-  Op, SQ_CQ_OVERFLOW, SQ_NEED_WAKEUP, SQ_TASKRUN, Setup, ASYNC_CANCEL_ANY,
+  CQE_F_MORE, ENTER_GETEVENTS, ENTER_SQ_WAKEUP, Feature, FeatureName, IOSQE_IO_LINK,
+  SQ_CQ_OVERFLOW, SQ_NEED_WAKEUP, SQ_TASKRUN, Setup, ASYNC_CANCEL_ANY,
   ASYNC_CANCEL_ALL, Register,
 } from './constants';
 import { native, checkEnabled, classifySetupError, NativeBinding } from './native';
-import { SubmissionQueue, prep } from './sq';
+import { SubmissionQueue } from './sq';
 import { CompletionQueue } from './cq';
+import { addFlags, encodeSqe } from './sqe';
+import { Operation } from './operation';
+import { OPS } from './opcodes';
+import { PinIds, internalAddress, pinError, putU64 } from './memory';
 import { Request, RequestTable, CqeHandler, TAG_BIT, Failure, settle } from './requests';
 import {
-  UringError, outOfRange, ringClosed, systemError, unsupportedOp,
+  AbortError, TimeoutError, UringError, outOfRange, ringClosed, systemError, unsupportedOp,
 } from './errors';
 import { validateInteger, validateObject } from './validators';
 import { Probe, readProbe } from './probe';
 import { encodeRestrictions, restrictionCount } from './restrictions';
 import { credentialsEpoch, currentCredentials, Credentials, sameCredentials } from './credentials';
-import { setupFlags, RingOptions, RingFeatures, OpOptions, RingStats } from './setup';
+import { setupFlags, RingOptions, RingFeatures, RingStats } from './setup';
+import type { OpOptions } from './options';
+import { FixedBuffers } from './buffers';
 
 export type { RingOptions, RingFeatures, OpOptions, RingStats };
+
+const ETIME = -62;
+const ECANCELED = -125;
+const EINTR = -4;
+
+// The signal's own state and listeners, through the intrinsics: a caller's
+// AbortSignal with own `aborted` or `addEventListener` properties is not asked.
+const call = Function.prototype.call;
+const signalAborted = call.bind(Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!) as (s: AbortSignal) => boolean;
+const signalReason = call.bind(Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')!.get!) as (s: AbortSignal) => unknown;
+const addListener = call.bind(EventTarget.prototype.addEventListener) as
+  (t: EventTarget, type: string, f: () => void, o: { once: boolean }) => void;
+const removeListener = call.bind(EventTarget.prototype.removeEventListener) as
+  (t: EventTarget, type: string, f: () => void) => void;
+
+/** A __kernel_timespec for `ms` milliseconds. */
+export function timespec(ms: number): BigInt64Array {
+  const ts = new BigInt64Array(2);
+  const whole = Math.floor(ms / 1000);
+  ts[0] = BigInt(whole);
+  ts[1] = BigInt(Math.round((ms - whole * 1000) * 1e6));
+  return ts;
+}
+
+function rethrow(err: unknown): void {
+  throw err;
+}
 
 const MICROTASK_FLUSH_LIMIT = 64;
 const DEFAULT_CLOSE_GRACE_MS = 250;
@@ -49,8 +84,13 @@ export class RingCore {
   /** @internal */ readonly _req = new RequestTable();
   /** @internal */ readonly _sqpoll: boolean;
   /** @internal */ readonly _defer: boolean;
-  /** @internal SQE array the next prep writes into (the ring, or the staging area). */
-  _w: Uint32Array;
+  /** SQE array the last reserve() wrote into: the ring's, or the staging area. */
+  private w: Uint32Array;
+  /** Word index (in `w`) of the SQE placed last. */
+  private lastSqe = 0;
+  private readonly pinIds = new PinIds();
+  /** CQEs copied out of the CQ before they are dispatched (4 words each). */
+  private readonly batch: Int32Array;
   /** @internal eventfd watched instead of the ring fd (DEFER_TASKRUN), or -1. */
   _eventfd = -1;
   /**
@@ -115,7 +155,8 @@ export class RingCore {
     this._defer = (r.flags & Setup.DEFER_TASKRUN) !== 0;
     this._sq = new SubmissionQueue(r.sqRing, r.sqes, r.sqOff, r.sqEntries, (r.flags & Setup.NO_SQARRAY) !== 0);
     this._cq = new CompletionQueue(r.cqRing, r.cqOff, r.cqEntries, (r.flags & Setup.CQE32) !== 0);
-    this._w = this._sq.sqes;
+    this.w = this._sq.sqes;
+    this.batch = new Int32Array(this._cq.entries * 4);
     this.creds = currentCredentials();
     this.credEpoch = credentialsEpoch();
     // Under DEFER_TASKRUN, completion work waits until this thread enters
@@ -211,38 +252,196 @@ export class RingCore {
     }
   }
 
-  // ---- submission ---------------------------------------------------------
+  // ---- submission: the one funnel ----------------------------------------
+  //
+  // Every request goes through _submit(), _start() or _submitLinked(). Each
+  // takes Operations whose values were read from the caller and validated
+  // already, and runs no user code: it checks the ring, pins the callers'
+  // views, reserves the SQE(s), encodes them and attaches the records. A
+  // refusal (closed ring, aborted signal, a view detached meanwhile) happens
+  // before anything is reserved and leaves nothing behind.
+
+  /** @internal Submits one operation; resolves with its mapped result. Rejects, never throws. */
+  _submit(op: Operation): Promise<any> {
+    try {
+      this._checkOpen();
+      const signal = op.signal;
+      if (signal !== undefined && signalAborted(signal)) {
+        return Promise.reject(new AbortError(undefined, { cause: signalReason(signal) }));
+      }
+      this.pin(op);
+      const r = this.place(op, op.timeout !== undefined ? 2 : 1);
+      const p = settle(new Promise(r.executor));
+      r.promise = p;
+      if (op.named) this._named.set(p, [r.slot, r.gen]);
+      if (op.timeout !== undefined || signal !== undefined) this.applyOptions(op, r);
+      return p;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
 
   /**
-   * @internal Reserves one SQE and returns its word index in `this._w`.
-   * `chain` is the length of the chain this entry starts (1 for a lone
-   * request), or 0 for an entry continuing a chain whose space was reserved.
+   * @internal Starts an operation whose CQEs go to `handler` (multishot and
+   * internal requests, chains of the library's own). Throws on refusal.
    */
-  _sqe(chain = 1): number {
+  _start(op: Operation, handler: CqeHandler): Request {
+    this._checkOpen();
+    const signal = op.signal;
+    if (signal !== undefined && signalAborted(signal)) throw new AbortError(undefined, { cause: signalReason(signal) });
+    const r = this._startInternal(op, handler);
+    if (signal !== undefined) this._abortWith(r, signal);
+    return r;
+  }
+
+  /** @internal _start() that works on a closing ring too (cancellations, the close of a slot). */
+  _startInternal(op: Operation, handler: CqeHandler): Request {
+    if (this.state === 2) throw ringClosed();
+    this.pin(op);
+    const r = this.place(op, 1);
+    r.handler = handler;
+    return r;
+  }
+
+  /**
+   * @internal Submits `ops` as one linked chain: `links[k]` is the IOSQE_*
+   * link flag from step k to step k + 1 (and may carry IOSQE_IO_DRAIN for the
+   * head). Step k's CQE goes to `handlers[k]`. The chain is reserved whole,
+   * so it is never split between two submissions. Throws on refusal.
+   * `internal` chains (the library's own) may still be submitted while the
+   * ring closes.
+   */
+  _submitLinked(ops: readonly Operation[], links: readonly number[], handlers: readonly CqeHandler[],
+    internal = false): Request[] {
+    if (!internal) this._checkOpen();
+    else if (this.state === 2) throw ringClosed();
+    const n = ops.length;
+    if (n > this._sq.entries) throw outOfRange('chain length', `<= ${this._sq.entries} (the SQ size)`, n);
+    let pinned = 0;
+    try {
+      for (; pinned < n; pinned++) this.pin(ops[pinned]!);
+    } catch (err) {
+      for (let k = 0; k < pinned; k++) this.unpinOp(ops[k]!);
+      throw err;
+    }
+    const out = new Array<Request>(n);
+    for (let k = 0; k < n; k++) {
+      const op = ops[k]!;
+      op.flags |= links[k]!;
+      const r = this.place(op, k === 0 ? n : 0);
+      r.handler = handlers[k];
+      out[k] = r;
+    }
+    return out;
+  }
+
+  /** Pins the callers' views of `op` and writes their addresses; throws (with nothing pinned) on failure. */
+  private pin(op: Operation): void {
+    const view = op.view;
+    if (view !== undefined) {
+      const id = this.pinIds.take();
+      const addr = this._n.pin(this._handle, id, view);
+      if (addr < 0) {
+        this.pinIds.give(id);
+        throw pinError(addr, 'buffer', view);
+      }
+      op.pinId = id;
+      op.addr = (op.addr as number) + addr;
+    }
+    const views = op.views;
+    if (views !== undefined) {
+      const ids: number[] = [];
+      const iov = op.iov!;
+      for (let k = 0; k < views.length; k++) {
+        const id = this.pinIds.take();
+        const addr = this._n.pin(this._handle, id, views[k]!);
+        if (addr < 0) {
+          this.pinIds.give(id);
+          for (const p of ids) this.unpinId(p);
+          if (op.pinId >= 0) { this.unpinId(op.pinId); op.pinId = -1; }
+          throw pinError(addr, `buffers[${k}]`, views[k]);
+        }
+        ids.push(id);
+        putU64(iov, k * 4, addr);
+      }
+      op.pinIds = ids;
+    }
+  }
+
+  private unpinOp(op: Operation): void {
+    if (op.pinId >= 0) this.unpinId(op.pinId);
+    op.pinId = -1;
+    if (op.pinIds !== undefined) for (const id of op.pinIds) this.unpinId(id);
+    op.pinIds = undefined;
+  }
+
+  private unpinId(id: number): void {
+    this._n.unpin(this._handle, id);
+    this.pinIds.give(id);
+  }
+
+  /**
+   * Reserves `chain` SQEs (0: the next entry of a chain whose room was
+   * reserved by its head), writes `op` into the first and attaches a live
+   * request record to it. Runs no user code.
+   */
+  private place(op: Operation, chain: number): Request {
+    const i = this.reserve(chain);
+    const r = this._req.acquire();
+    encodeSqe(this.w, i, op, r.slot, r.gen);
+    this.lastSqe = i;
+    r.hold = op.hold;
+    r.view = op.view;
+    r.views = op.views;
+    r.pin = op.pinId;
+    r.pins = op.pinIds;
+    r.syscall = op.syscall;
+    r.path = op.path;
+    r.dest = op.dest;
+    r.slotNo = op.slot;
+    r.map = op.map;
+    r.okRes = op.okRes;
+    r.fail = op.fail;
+    r.returnsFd = op.returnsFd;
+    r.waiter = op.waiter;
+    if (op.owner !== undefined) {
+      r.owner = op.owner;
+      op.owner._requestStarted();
+    }
+    if (op.change !== undefined) {
+      r.change = op.change;
+      op.change.begin();
+    }
+    if (!this.referenced) this.ref();
+    return r;
+  }
+
+  /**
+   * Word index of a reserved SQE in `this.w` (the ring's SQE array, or the
+   * staging area when the ring is full). `chain` is the length of the chain
+   * the entry starts, or 0 for an entry continuing one.
+   */
+  private reserve(chain: number): number {
     const sq = this._sq;
     if (chain === 0) {
-      // Continues a chain: it goes where its head went.
-      if (this._w === sq.sqes) return sq.take();
-      // Staging may grow into a new array: point _w at the current one.
+      if (this.w === sq.sqes) return sq.take();
       const at = sq.stage(0);
-      this._w = sq.stagingArray();
+      this.w = sq.stagingArray();
       return at;
     }
     if (!sq.hasStaged()) {
       if (sq.fits(chain)) {
-        this._w = sq.sqes;
+        this.w = sq.sqes;
         this.scheduleFlush();
         return sq.take();
       }
-      if (chain > sq.entries) {
-        throw outOfRange('chain length', `<= ${sq.entries} (the SQ size)`, chain);
-      }
       if (!this._sqpoll) {
         // Without SQPOLL the kernel consumes the whole SQ in one enter, so
-        // submitting now frees room at once.
-        this.submitNow();
+        // entering now frees room at once. Only enter: completions are reaped
+        // later, never while an SQE is being written.
+        this.enterKernel();
         if (!sq.hasStaged() && sq.fits(chain)) {
-          this._w = sq.sqes;
+          this.w = sq.sqes;
           this.scheduleFlush();
           return sq.take();
         }
@@ -251,45 +450,74 @@ export class RingCore {
     this.stats_.staged += chain;
     this.scheduleFlush();
     const at = sq.stage(chain);
-    this._w = sq.stagingArray();
+    this.w = sq.stagingArray();
     return at;
   }
 
+  /** Links a timeout after the request just placed and wires its signal. */
+  private applyOptions(op: Operation, req: Request): void {
+    let timedOut = false;
+    let aborted = false;
+    let started = 0;
+    const { signal, timeout } = op;
+    if (timeout !== undefined) {
+      started = performance.now();
+      addFlags(this.w, this.lastSqe, IOSQE_IO_LINK);
+      const ts = timespec(timeout);
+      const t = new Operation(OPS.linkTimeout);
+      t.fd = -1;
+      t.addr = internalAddress(ts);
+      t.len = 1;
+      t.hold = ts;
+      // The timeout's own CQE is -ETIME when it fired, -ECANCELED (or 0) when
+      // the request finished first.
+      const tr = this.place(t, 0);
+      tr.handler = (res) => { if (res === ETIME) timedOut = true; };
+    }
+    if (signal !== undefined) this._abortWith(req, signal, () => { aborted = true; });
+    const { syscall, path, dest } = req;
+    const base = req.fail;
+    req.fail = (res) => {
+      const sys = base !== undefined ? base(res) : systemError(res, syscall, { path, dest });
+      if (res === ECANCELED || res === EINTR) {
+        if (aborted) return new AbortError(undefined, { cause: sys });
+        // The request's CQE may arrive before its timeout's: without the
+        // timeout's -ETIME yet, a cancellation after the time has run out is
+        // the timeout's; an earlier one came from elsewhere (cancelAll, close).
+        if (timeout !== undefined && (timedOut || performance.now() - started >= timeout - 1)) {
+          return new TimeoutError(`${syscall} timed out after ${timeout} ms`, { cause: sys });
+        }
+      }
+      return sys;
+    };
+  }
+
+  /** @internal Requests other requests can name later (poll, timeout): their user_data, by promise. */
+  readonly _named = new WeakMap<Promise<unknown>, [number, number]>();
+
+  private buffers_: FixedBuffers | undefined;
+  /** @internal The registered buffer table (Ring.buffers). */
+  _buffers(): FixedBuffers {
+    return this.buffers_ ??= new FixedBuffers(this);
+  }
+
   /**
-   * @internal Attaches a request record to the SQE at `i` (in `this._w`) and
-   * returns the promise it settles.
+   * @internal Cancels `req` when `signal` aborts, until the request is
+   * released. `onAbort` runs first (to tell the request's error it was aborted).
    */
-  _track(i: number, hold: unknown, syscall: string): Promise<any> {
-    const r = this.attach(i, hold, syscall);
-    const p = settle(new Promise(r.executor));
-    r.promise = p;
-    return p;
+  _abortWith(req: Request, signal: AbortSignal, onAbort?: () => void): void {
+    const listener = (): void => {
+      onAbort?.();
+      this._cancelRequest(req);
+    };
+    addListener(signal, 'abort', listener, { once: true });
+    req.cleanup = () => removeListener(signal, 'abort', listener);
   }
 
-  /** @internal Like _track, but returns the record (for options, maps and paths). */
-  _trackReq(i: number, hold: unknown, syscall: string): { req: Request; promise: Promise<any> } {
-    const promise = this._track(i, hold, syscall);
-    const w = this._w;
-    return { req: this._req.get(w[i + 8]!)!, promise };
-  }
-
-  /** @internal Tracks a request whose CQEs go to `handler` (multishot and internal ops). */
-  _trackHandler(i: number, hold: unknown, syscall: string, handler: CqeHandler): Request {
-    const r = this.attach(i, hold, syscall);
-    r.handler = handler;
-    return r;
-  }
-
-  /** A live request record named by the SQE at `i` (its user_data), holding `hold`. */
-  private attach(i: number, hold: unknown, syscall: string): Request {
-    const r = this._req.acquire();
-    const w = this._w;
-    w[i + 8] = r.slot;
-    w[i + 9] = r.gen;
-    r.hold = hold;
-    r.syscall = syscall;
-    if (!this.referenced) this.ref();
-    return r;
+  /** @internal The live request whose promise is `p`, if any. */
+  _requestOf(p: Promise<unknown>): Request | undefined {
+    for (const r of this._req.each()) if (r.promise === p && !r.settled) return r;
+    return undefined;
   }
 
   private ref(): void {
@@ -319,16 +547,20 @@ export class RingCore {
   /** Submits everything written so far now, instead of at the end of this turn. Returns SQEs submitted. */
   submit(): number {
     this._checkOpen();
-    return this.submitNow();
+    const n = this.enterKernel();
+    this.reap();
+    return n;
   }
 
   private flush(): void {
     this.flushScheduled = false;
     if (this.state === 2) return;
-    this.submitNow();
+    this.enterKernel();
+    this.reap();
   }
 
-  private submitNow(): number {
+  /** Publishes the SQ and enters the kernel as needed. Runs no user code. */
+  private enterKernel(): number {
     const sq = this._sq;
     if (sq.hasStaged()) sq.drainStaged();
     const n = sq.unconsumed();
@@ -370,7 +602,6 @@ export class RingCore {
       // SQPOLL: the thread has not consumed enough yet; try again shortly.
       setImmediate(this.flushCb);
     }
-    this.reap();
     return submitted;
   }
 
@@ -397,13 +628,18 @@ export class RingCore {
     this.reap();
   }
 
-  /** @internal Reads every available CQE and settles its request. */
+  /**
+   * @internal Reads every available CQE and settles its request, each exactly
+   * once. A batch is copied out and the CQ head published before any of it
+   * is dispatched, so a handler that throws (a user's listener called from
+   * it) cannot make a CQE be seen twice; the rest of the batch is still
+   * delivered, and the exception is rethrown from a fresh stack, where it
+   * reaches 'uncaughtException' as a throwing listener does in Node.
+   */
   reap(): void {
     if (this.reaping || this.state === 2) return;
     this.reaping = true;
     const cq = this._cq;
-    const c = cq.cqes;
-    const stride = cq.stride;
     const table = this._req;
     let count = 0;
     try {
@@ -420,26 +656,38 @@ export class RingCore {
           if (cq.tail() === head) break;
           continue;
         }
+        const c = cq.cqes;
+        const stride = cq.stride;
         const mask = cq.mask;
+        const batch = this.batch;
+        let n = 0;
         while (head !== tail) {
           const i = (head & mask) * stride;
-          const lo = c[i]! >>> 0;
-          const hi = c[i + 1]! >>> 0;
-          const res = c[i + 2]!;
-          const flags = c[i + 3]! >>> 0;
+          batch[n] = c[i]!;
+          batch[n + 1] = c[i + 1]!;
+          batch[n + 2] = c[i + 2]!;
+          batch[n + 3] = c[i + 3]!;
+          n += 4;
           head = (head + 1) >>> 0;
-          count++;
-          const r = table.lookup(lo, hi);
-          if (r === undefined) {
-            if ((hi & TAG_BIT) !== 0 && this._tagHandler !== undefined) this._tagHandler(lo, hi, res);
-            else table.stale++;
-            continue;
-          }
-          this.complete(r, res, flags);
         }
         // Release: our reads of the CQEs above happen before the kernel can
         // reuse their slots.
         cq.advance(head);
+        count += n >> 2;
+        for (let k = 0; k < n; k += 4) {
+          const lo = batch[k]! >>> 0;
+          const hi = batch[k + 1]! >>> 0;
+          const r = table.lookup(lo, hi);
+          try {
+            if (r !== undefined) this.complete(r, batch[k + 2]!, batch[k + 3]! >>> 0);
+            else if ((hi & TAG_BIT) !== 0 && this._tagHandler !== undefined) this._tagHandler(lo, hi, batch[k + 2]!);
+            else table.stale++;
+          } catch (err) {
+            process.nextTick(rethrow, err);
+          }
+        }
+        // A handler may have destroyed the ring and released its mappings.
+        if ((this.state as number) === 2) break;
       }
     } finally {
       this.reaping = false;
@@ -449,10 +697,15 @@ export class RingCore {
   }
 
   private complete(r: Request, res: number, flags: number): void {
-    const table = this._req;
+    const change = r.change;
+    if (change !== undefined) {
+      // The table's view follows the kernel whether or not anyone awaits this.
+      r.change = undefined;
+      change.settle(res);
+    }
     if (r.handler !== undefined) {
       const h = r.handler;
-      if ((flags & CQE_F_MORE) === 0) table.release(r);
+      if ((flags & CQE_F_MORE) === 0) this.releaseRequest(r);
       h(res, flags);
       return;
     }
@@ -460,22 +713,31 @@ export class RingCore {
     if (r.settled) {
       // Nobody will see this result: an fd it carries would leak.
       if (res >= 0 && r.returnsFd) this._n.closeFd(res);
-      table.release(r);
+      this.releaseRequest(r);
       return;
     }
     if (res >= 0 || res === r.okRes) {
       const map = r.map;
-      const value = map === undefined ? res : map(res, flags);
-      table.release(r);
+      let value: unknown = res;
+      try {
+        if (map !== undefined) value = map(res, flags);
+      } finally {
+        this.releaseRequest(r);
+      }
       resolve(value);
     } else {
       const fail = r.fail;
-      const syscall = r.syscall;
-      const path = r.path;
-      const dest = r.dest;
-      table.release(r);
-      resolve(new Failure(res, fail ?? ((e: number) => systemError(e, syscall, { path, dest }))));
+      const { syscall, path, dest, slotNo } = r;
+      this.releaseRequest(r);
+      resolve(new Failure(res, fail ?? ((e: number) => systemError(e, syscall, { path, dest, slot: slotNo }))));
     }
+  }
+
+  /** Returns a request's record to the table once the kernel is done with everything it holds. */
+  private releaseRequest(r: Request): void {
+    if (r.pin >= 0) this.unpinId(r.pin);
+    if (r.pins !== undefined) for (const id of r.pins) this.unpinId(id);
+    this._req.release(r);
   }
 
   private onIdle(): void {
@@ -487,8 +749,7 @@ export class RingCore {
       const d = this.drained;
       this.drained = undefined;
       // Release from a fresh stack: the reap that got here may have been
-      // called by code still writing an SQE (_sqe() submits to make room
-      // when the SQ is full), which must not find the rings unmapped.
+      // called by code that still uses the rings.
       queueMicrotask(() => {
         if (this._req.live === 0) d();
         else this.drained = d;
@@ -501,24 +762,21 @@ export class RingCore {
   /** @internal Submits an ASYNC_CANCEL for one request; its own CQE is ignored. */
   _cancelRequest(r: Request): void {
     if (this.state === 2) return;
-    const i = this._sqe(1);
-    const w = this._w;
-    prep(w, i, Op.ASYNC_CANCEL, 0, -1, 0, 0, 0);
-    w[i + 4] = r.slot; // addr = target user_data
-    w[i + 5] = r.gen;
+    const op = new Operation(OPS.asyncCancel);
+    op.fd = -1;
     // Flags 0 matches by user_data on every kernel; ASYNC_CANCEL_USERDATA is
     // 6.6+ and older kernels refuse it with EINVAL.
-    this._trackHandler(i, undefined, 'async_cancel', noop);
+    op.addr = (BigInt(r.gen) << 32n) | BigInt(r.slot);
+    this._startInternal(op, noop);
   }
 
   /** @internal Cancels every request in flight (IORING_ASYNC_CANCEL_ANY). */
   _cancelAll(): void {
     if (this.state === 2) return;
-    const i = this._sqe(1);
-    const w = this._w;
-    prep(w, i, Op.ASYNC_CANCEL, 0, -1, 0, 0, 0);
-    w[i + 7] = ASYNC_CANCEL_ALL | ASYNC_CANCEL_ANY;
-    this._trackHandler(i, undefined, 'async_cancel', noop);
+    const op = new Operation(OPS.asyncCancel);
+    op.fd = -1;
+    op.opFlags = ASYNC_CANCEL_ALL | ASYNC_CANCEL_ANY;
+    this._startInternal(op, noop);
   }
 
   // ---- lifecycle ----------------------------------------------------------
@@ -533,12 +791,14 @@ export class RingCore {
     if (this.closePromise) return this.closePromise;
     let grace: number;
     try {
-      const g = options?.graceMs;
+      const g = options === undefined ? undefined : validateObject(options, 'options').graceMs;
       grace = g === undefined ? DEFAULT_CLOSE_GRACE_MS : validateInteger(g, 'options.graceMs', 0, 2 ** 31 - 1);
     } catch (err) {
       // Like every promise-returning method: reject, never throw.
       return Promise.reject(err);
     }
+    // The getter above may itself have closed or destroyed the ring.
+    if (this.closePromise) return this.closePromise;
     this.state = 1;
     this.closePromise = new Promise<void>((resolve) => {
       if (this._req.live === 0) {
@@ -557,7 +817,8 @@ export class RingCore {
         timer = undefined;
         if (this._req.live > 0) this._cancelAll();
       }, grace);
-      this.submitNow();
+      this.enterKernel();
+      this.reap();
     });
     return this.closePromise;
   }
@@ -595,7 +856,8 @@ export class RingCore {
     }
     this.drained = drained;
     this._cancelAll();
-    this.submitNow();
+    this.enterKernel();
+    this.reap();
     // Nothing can complete work for the user now: do not hold the process.
     if (this.referenced) {
       this.referenced = false;

@@ -6,7 +6,7 @@
 // holds a reference to the ring, so it is dropped before the ring fd closes.
 import { ENTER_REGISTERED_RING, Register } from './constants';
 import type { RingCore } from './ring-core';
-import { put64 } from './sq';
+import { putU64 as put64 } from './memory';
 import { systemError } from './errors';
 
 const EINVAL = -22;

@@ -1,37 +1,37 @@
-// The ring users construct: the data operations of ring-io.ts plus paths,
-// timeouts, cancellation, chains and the registered file and buffer tables.
-// Each method validates everything first (a refused call consumes no SQE and
-// makes no syscall), writes one SQE through prep(), and returns a promise of
-// the kernel's result.
-import {
-  O_RDONLY, AT_EMPTY_PATH, AT_REMOVEDIR,
-} from './constants';
-import { OpOptions, RingOptions } from './ring-core';
-import { RingIo } from './ring-io';
-export type { SyncOptions, FixedIoOptions, SendOptions } from './ring-io';
-import { OPS, OpSpec } from './opcodes';
-import { prep } from './sq';
-import { cstring, internalAddress } from './memory';
-import { FixedFile, FileRef, refuseFixed } from './files';
-import { abortedBeforeStart, optionSlots } from './submit-options';
-import {
-  PathLike, dirfdOf, openHow, pathString, prepClose, prepOpenat, prepStatx, 
-} from './op-prep';
-import {
-  validateFd, validateInt32, validateInteger, validateUint32,
-} from './validators';
-import { invalidArgValue } from './errors';
+// The ring users construct: a facade of short methods over the operation
+// families. Each method hands the caller's arguments to the family's builder
+// (ops/data.ts, ops/paths.ts, ops/time.ts, ops/cancel.ts, direct.ts), which
+// reads them once and validates them, and submits the Operation it returns
+// through the ring's one funnel (RingCore._submit). A refused call rejects
+// and leaves nothing behind: no SQE, no request, no fd, nothing on disk.
+import { CQE_F_MORE, CQE_F_NOTIF, O_RDONLY } from './constants';
+import { RingCore, RingOptions } from './ring-core';
+import { OPS } from './opcodes';
+import * as data from './ops/data';
+import * as paths from './ops/paths';
+import * as time from './ops/time';
+import * as cancels from './ops/cancel';
+import type { FixedIoOptions, SyncOptions } from './ops/data';
+import type { PathLike } from './ops/paths';
+import { withOptions, OpOptions } from './options';
+import { FileRef, fileTarget } from './files';
+import { systemError } from './errors';
 import { Statx } from './statx';
 import { FileTable } from './file-table';
+import { FixedBuffer, FixedBuffers } from './buffers';
 import { registerRingFd, unregisterRingFd } from './ring-fd';
-import * as timeouts from './timeouts';
-import * as cancels from './cancel';
 import { Chain, ChainOptions } from './chain';
-import type { TimeoutResult, TimeoutSpec } from './timeouts';
+import type { TimeoutResult, TimeoutSpec } from './ops/time';
 
-export type { OpOptions, RingOptions };
+export type { OpOptions, RingOptions, PathLike, SyncOptions, FixedIoOptions };
 
-export type { PathLike };
+/** Options of sendFixed(). */
+export interface SendOptions extends FixedIoOptions {
+  /** MSG_* flags of send(2). MSG_NOSIGNAL is always added. */
+  flags?: number;
+}
+
+const MSG_NOSIGNAL = 0x4000;
 
 /** Options of `openat()`. */
 export interface OpenOptions extends OpOptions {
@@ -86,7 +86,7 @@ export interface TwoDirOptions extends OpOptions {
  * await ring.closeFd(fd);
  * ```
  */
-export class Ring extends RingIo {
+export class Ring extends RingCore {
   /**
    * Creates a ring. Throws UringUnavailableError when io_uring cannot be used here.
    *
@@ -103,6 +103,11 @@ export class Ring extends RingIo {
     return this.files_ ??= new FileTable(this);
   }
 
+  /** The ring's registered buffer table and the pool of its buffers (created on first use). */
+  get buffers(): FixedBuffers {
+    return this._buffers();
+  }
+
   /**
    * Registers the ring's own fd with the kernel (IORING_REGISTER_RING_FDS,
    * Linux 5.18+), so that io_uring_enter skips looking it up. Returns false
@@ -117,53 +122,166 @@ export class Ring extends RingIo {
     unregisterRingFd(this);
   }
 
-  /** openat(2): resolves with a new fd (close-on-exec is up to `flags`). */
-  openat(path: PathLike, flags = O_RDONLY, mode = 0o666, options?: OpenOptions): Promise<number> {
-    this._checkOpen();
-    const n = optionSlots(options);
-    const early = abortedBeforeStart(options);
-    if (early) return early;
-    const i = prepOpenat(this, n, path, flags, mode, options);
-    const p = this._op(i, this._takeHold(), OPS.openat, options, pathString(path));
-    this.returnsFd(i);
-    return p;
+  // ---- file data ----------------------------------------------------------
+
+  /** Does nothing in the kernel; resolves with 0. Measures the ring's own overhead. */
+  nop(options?: OpOptions): Promise<number> {
+    return this._submit(data.nop(options));
   }
 
   /**
-   * Marks the request at SQE `i` as one whose result is a new fd: if destroy()
-   * has already rejected its promise, the fd that still arrives is closed
-   * rather than leaked.
+   * Reads into `buffer` (all of it: pass a subarray for part) at `position`,
+   * or at the file's current position when `position` is -1, null or
+   * omitted. Resolves with the number of bytes read (0 at end of file).
+   * The buffer's memory is held for the kernel until the read completes,
+   * whatever happens to the ArrayBuffer meanwhile (see docs/rings.md).
    */
-  private returnsFd(i: number): void {
-    this._req.get(this._w[i + 8]!)!.returnsFd = true;
+  read(file: FileRef, buffer: ArrayBufferView, position?: number | bigint | null, options?: OpOptions): Promise<number> {
+    const op = data.rw(OPS.read, fileTarget(file, OPS.read, this), buffer, position);
+    return this._submit(options === undefined ? op : withOptions(op, options));
+  }
+
+  /** Writes all of `buffer` at `position` (-1: the current position). Resolves with bytes written. */
+  write(file: FileRef, buffer: ArrayBufferView, position?: number | bigint | null, options?: OpOptions): Promise<number> {
+    const op = data.rw(OPS.write, fileTarget(file, OPS.write, this), buffer, position);
+    return this._submit(options === undefined ? op : withOptions(op, options));
+  }
+
+  /** Scatter read into several buffers. Resolves with the total bytes read. */
+  readv(file: FileRef, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: OpOptions): Promise<number> {
+    return this._submit(withOptions(data.vector(OPS.readv, fileTarget(file, OPS.readv, this), buffers, position), options));
+  }
+
+  /** Gather write from several buffers. Resolves with the total bytes written. */
+  writev(file: FileRef, buffers: readonly ArrayBufferView[], position?: number | bigint | null, options?: OpOptions): Promise<number> {
+    return this._submit(withOptions(data.vector(OPS.writev, fileTarget(file, OPS.writev, this), buffers, position), options));
+  }
+
+  /**
+   * Reads into a registered buffer (IORING_OP_READ_FIXED) at `position`
+   * (-1, null or omitted: the current position); `options.offset` and
+   * `options.length` select part of the buffer. Resolves with bytes read.
+   * Only buffers from `ring.buffers` are accepted.
+   */
+  readFixed(file: FileRef, buffer: FixedBuffer, position?: number | bigint | null, options?: FixedIoOptions): Promise<number> {
+    return this._submit(data.rwFixed(this, OPS.readFixed, fileTarget(file, OPS.readFixed, this), buffer, position, options));
+  }
+
+  /** Writes from a registered buffer (IORING_OP_WRITE_FIXED); see readFixed(). Resolves with bytes written. */
+  writeFixed(file: FileRef, buffer: FixedBuffer, position?: number | bigint | null, options?: FixedIoOptions): Promise<number> {
+    return this._submit(data.rwFixed(this, OPS.writeFixed, fileTarget(file, OPS.writeFixed, this), buffer, position, options));
+  }
+
+  /**
+   * send(2) from a registered buffer: IORING_OP_SEND_ZC with
+   * IORING_RECVSEND_FIXED_BUF, the form of send the kernel accepts a
+   * registered buffer on (Linux 6.0+; TCP and UDP sockets). The kernel sends
+   * from the pages without copying them, so the promise resolves (with the
+   * bytes sent) only once the kernel's notification says it no longer reads
+   * the buffer: the buffer may be reused as soon as it resolves.
+   * `options.offset`/`length` select a sub-range. An AbortSignal cancels the
+   * send; a timeout is not supported here.
+   */
+  sendFixed(socket: FileRef, buffer: FixedBuffer, options?: SendOptions): Promise<number> {
+    const op = data.sendFixed(this, fileTarget(socket, OPS.sendZc, this, 'socket'), buffer, options, MSG_NOSIGNAL);
+    this._need(OPS.sendZc.op, 'SEND_ZC');
+    return new Promise<number>((resolve, reject) => {
+      let sent = 0;
+      let failure: Error | undefined;
+      // Two CQEs: the result (with CQE_F_MORE when a notification follows),
+      // then the notification (CQE_F_NOTIF) once the pages are released.
+      this._start(op, (res, flags) => {
+        if ((flags & CQE_F_NOTIF) === 0) {
+          if (res < 0) failure = systemError(res, OPS.sendZc.name);
+          else sent = res;
+        }
+        if ((flags & CQE_F_MORE) === 0) {
+          if (failure === undefined) resolve(sent);
+          else reject(failure);
+        }
+      });
+    });
+  }
+
+  /** Flushes the file to storage (fsync, or fdatasync with `datasync: true`). */
+  fsync(file: FileRef, options?: SyncOptions): Promise<number> {
+    return this._submit(data.fsync(fileTarget(file, OPS.fsync, this), options));
+  }
+
+  /** fdatasync(2) on the ring. */
+  fdatasync(file: FileRef, options?: OpOptions): Promise<number> {
+    return this._submit(data.fsync(fileTarget(file, OPS.fsync, this), options, true));
+  }
+
+  /** sync_file_range(2): `flags` are SYNC_FILE_RANGE_* bits. */
+  syncFileRange(file: FileRef, offset: number | bigint, length: number, flags = 0, options?: OpOptions): Promise<number> {
+    return this._submit(data.syncFileRange(fileTarget(file, OPS.syncFileRange, this), offset, length, flags, options));
+  }
+
+  /** fallocate(2): `mode` is FALLOC_FL_* bits (0 allocates and extends). */
+  fallocate(file: FileRef, mode: number, offset: number | bigint, length: number | bigint, options?: OpOptions): Promise<number> {
+    return this._submit(data.fallocate(fileTarget(file, OPS.fallocate, this), mode, offset, length, options));
+  }
+
+  /** posix_fadvise(2): `advice` is a POSIX_FADV_* value. */
+  fadvise(file: FileRef, offset: number | bigint, length: number, advice: number, options?: OpOptions): Promise<number> {
+    return this._submit(data.fadvise(fileTarget(file, OPS.fadvise, this), offset, length, advice, options));
+  }
+
+  /** ftruncate(2) on the ring (Linux 6.9+). */
+  ftruncate(file: FileRef, length: number | bigint, options?: OpOptions): Promise<number> {
+    this._need(OPS.ftruncate.op, 'FTRUNCATE');
+    return this._submit(data.ftruncate(fileTarget(file, OPS.ftruncate, this), length, options));
+  }
+
+  /**
+   * splice(2) between `fdIn` and `fdOut`, one of which must be a pipe.
+   * Offsets of -1 (or null) mean the current position (required for pipes).
+   */
+  splice(fdIn: FileRef, offIn: number | bigint | null, fdOut: FileRef, offOut: number | bigint | null,
+    nbytes: number, flags = 0, options?: OpOptions): Promise<number> {
+    return this._submit(data.splice(OPS.splice, fileTarget(fdIn, OPS.splice, this, 'fdIn'), offIn,
+      fileTarget(fdOut, OPS.splice, this, 'fdOut'), offOut, nbytes, flags, options));
+  }
+
+  /** tee(2) between two pipes. */
+  tee(fdIn: FileRef, fdOut: FileRef, nbytes: number, flags = 0, options?: OpOptions): Promise<number> {
+    return this._submit(data.splice(OPS.tee, fileTarget(fdIn, OPS.tee, this, 'fdIn'), null, fileTarget(fdOut, OPS.tee, this, 'fdOut'), null, nbytes, flags, options));
+  }
+
+  /**
+   * Waits until the file is ready for `events` (POLLIN, POLLOUT, ... bits)
+   * and resolves with the ready mask. Remove it early with pollRemove().
+   */
+  pollAdd(file: FileRef, events: number, options?: OpOptions): Promise<number> {
+    const op = data.pollAdd(fileTarget(file, OPS.pollAdd, this), events, options);
+    op.named = true;
+    return this._submit(op);
+  }
+
+  /**
+   * Removes a poll started by pollAdd(); the poll's promise rejects with
+   * ECANCELED. Resolves with 0, or rejects ENOENT if it already completed.
+   */
+  pollRemove(poll: Promise<number>, options?: OpOptions): Promise<number> {
+    return this._submit(data.pollRemove(this, poll, options));
+  }
+
+  // ---- paths --------------------------------------------------------------
+
+  /** openat(2): resolves with a new fd (close-on-exec is up to `flags`). */
+  openat(path: PathLike, flags = O_RDONLY, mode = 0o666, options?: OpenOptions): Promise<number> {
+    return this._submit(paths.openat(path, flags, mode, options));
   }
 
   /** openat2(2) with RESOLVE_* flags; resolves with a new fd. */
   openat2(path: PathLike, flags = O_RDONLY, mode = 0, options?: Open2Options): Promise<number> {
-    this._checkOpen();
-    this._need(OPS.openat2.op, 'OPENAT2');
-    const p = cstring(path, 'path');
-    validateInt32(flags, 'flags');
-    validateInteger(mode, 'mode', 0, 0o7777);
-    const dirfd = dirfdOf(options);
-    const how = openHow(flags, mode, options?.resolve);
-    const n = optionSlots(options);
-    const early = abortedBeforeStart(options);
-    if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, OPS.openat2.op, 0, dirfd, internalAddress(p), 24, internalAddress(how));
-    const promise = this._op(i, [p, how], OPS.openat2, options, pathString(path));
-    this.returnsFd(i);
-    return promise;
+    return this._submit(paths.openat2(this, path, flags, mode, options));
   }
 
   /** close(2) of a plain fd, on the ring. A registered slot is closed with closeDirect(). */
   closeFd(fd: number, options?: OpOptions): Promise<number> {
-    this._checkOpen();
-    const n = optionSlots(options);
-    const early = abortedBeforeStart(options);
-    if (early) return early;
-    return this._op(prepClose(this, n, fd), undefined, OPS.close, options);
+    return this._submit(paths.close(fd, options));
   }
 
   /**
@@ -171,96 +289,40 @@ export class Ring extends RingIo {
    * with `{ dirfd: fd, flags: AT_EMPTY_PATH }`, or use fstat().
    */
   statx(path: PathLike, options?: StatxOptions): Promise<Statx> {
-    this._checkOpen();
-    if (path instanceof FixedFile) refuseFixed(path, 'path', 'statx');
-    const n = optionSlots(options);
-    const early = abortedBeforeStart(options);
-    if (early) return early;
-    const i = prepStatx(this, n, path, options);
-    const hold = this._takeHold() as [Buffer, Uint8Array];
-    const shown = pathString(path);
-    return this._op(i, hold, OPS.statx, options, shown === '' ? undefined : shown, () => new Statx(hold[1]));
+    return this._submit(paths.statx(path, options));
   }
 
   /** statx of an open fd (AT_EMPTY_PATH). */
   fstat(fd: number, options?: OpOptions): Promise<Statx> {
-    refuseFixed(fd, 'fd', 'statx');
-    validateFd(fd, 'fd');
-    return this.statx('', { ...options, dirfd: fd, flags: AT_EMPTY_PATH });
+    return this._submit(paths.fstat(fd, options));
   }
 
   /** renameat2(2). */
   renameat(oldPath: PathLike, newPath: PathLike, options?: TwoDirOptions): Promise<number> {
-    return this.twoPath(OPS.renameat, oldPath, newPath, options);
-  }
-
-  /** renameat and linkat: two paths, each with its own directory, and flags. */
-  private twoPath(spec: OpSpec, oldPath: PathLike, newPath: PathLike, options: TwoDirOptions | undefined): Promise<number> {
-    this._checkOpen();
-    const a = cstring(oldPath, 'oldPath');
-    const b = cstring(newPath, 'newPath');
-    const od = dirfdOf(options?.oldDirfd === undefined ? undefined : { dirfd: options.oldDirfd }, 'options.oldDirfd');
-    const nd = dirfdOf(options?.newDirfd === undefined ? undefined : { dirfd: options.newDirfd }, 'options.newDirfd');
-    const flags = options?.flags === undefined ? 0 : validateUint32(options.flags, 'options.flags');
-    const n = optionSlots(options);
-    const early = abortedBeforeStart(options);
-    if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, spec.op, 0, od, internalAddress(a), nd, internalAddress(b));
-    w[i + 7] = flags;
-    return this._op(i, [a, b], spec, options, pathString(oldPath), undefined, pathString(newPath));
+    return this._submit(paths.twoPath(OPS.renameat, oldPath, newPath, options));
   }
 
   /** unlinkat(2); `flags: AT_REMOVEDIR` removes a directory. */
   unlinkat(path: PathLike, options?: AtOptions): Promise<number> {
-    this._checkOpen();
-    const p = cstring(path, 'path');
-    const dirfd = dirfdOf(options);
-    const flags = options?.flags === undefined ? 0 : validateUint32(options.flags, 'options.flags');
-    if (flags & ~AT_REMOVEDIR) throw invalidArgValue('options.flags', flags, 'may only contain AT_REMOVEDIR');
-    const n = optionSlots(options);
-    const early = abortedBeforeStart(options);
-    if (early) return early;
-    const i = this._sqe(n);
-    const w = this._w;
-    prep(w, i, OPS.unlinkat.op, 0, dirfd, internalAddress(p), 0, 0);
-    w[i + 7] = flags;
-    return this._op(i, p, OPS.unlinkat, options, pathString(path));
+    return this._submit(paths.unlinkat(path, options));
   }
 
   /** mkdirat(2). */
   mkdirat(path: PathLike, mode = 0o777, options?: AtOptions): Promise<number> {
-    this._checkOpen();
-    const p = cstring(path, 'path');
-    validateInteger(mode, 'mode', 0, 0o7777);
-    const dirfd = dirfdOf(options);
-    const n = optionSlots(options);
-    const early = abortedBeforeStart(options);
-    if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, OPS.mkdirat.op, 0, dirfd, internalAddress(p), mode, 0);
-    return this._op(i, p, OPS.mkdirat, options, pathString(path));
+    return this._submit(paths.mkdirat(path, mode, options));
   }
 
   /** symlinkat(2): creates `linkPath` pointing at `target`. */
   symlinkat(target: PathLike, linkPath: PathLike, options?: AtOptions): Promise<number> {
-    this._checkOpen();
-    const t = cstring(target, 'target');
-    const l = cstring(linkPath, 'linkPath');
-    const dirfd = dirfdOf(options);
-    const n = optionSlots(options);
-    const early = abortedBeforeStart(options);
-    if (early) return early;
-    const i = this._sqe(n);
-    prep(this._w, i, OPS.symlinkat.op, 0, dirfd, internalAddress(t), 0, internalAddress(l));
-    return this._op(i, [t, l], OPS.symlinkat, options, pathString(target), undefined, pathString(linkPath));
+    return this._submit(paths.symlinkat(target, linkPath, options));
   }
 
   /** linkat(2): `flags: AT_SYMLINK_FOLLOW` follows a symlink source. */
   linkat(oldPath: PathLike, newPath: PathLike, options?: TwoDirOptions): Promise<number> {
-    return this.twoPath(OPS.linkat, oldPath, newPath, options);
+    return this._submit(paths.twoPath(OPS.linkat, oldPath, newPath, options));
   }
+
+  // ---- time ---------------------------------------------------------------
 
   /**
    * Resolves after `ms` milliseconds, timed by the kernel (IORING_OP_TIMEOUT).
@@ -271,7 +333,7 @@ export class Ring extends RingIo {
    * ```
    */
   sleep(ms: number, options?: OpOptions): Promise<void> {
-    return timeouts.sleep(this, ms, options);
+    return this._submit(time.sleep(ms, options));
   }
 
   /**
@@ -279,7 +341,7 @@ export class Ring extends RingIo {
    * `count`, an absolute `at` and a `clock`. Resolves 'expired' when its time
    * came, 'count' when that many other requests completed first; rejects
    * ECANCELED when removed with timeoutRemove(). Errors: ERR_INVALID_ARG_*,
-   * ERR_OUT_OF_RANGE for a bad spec (thrown before anything is submitted).
+   * ERR_OUT_OF_RANGE for a bad spec (before anything is submitted).
    * @example
    * ```ts
    * const t = ring.timeout({ ms: 1000, count: 4 });   // 4 completions or 1 s
@@ -287,7 +349,7 @@ export class Ring extends RingIo {
    * ```
    */
   timeout(spec: number | TimeoutSpec, options?: OpOptions): Promise<TimeoutResult> {
-    return timeouts.timeout(this, spec, options);
+    return this._submit(time.timeout(spec, options));
   }
 
   /**
@@ -295,7 +357,7 @@ export class Ring extends RingIo {
    * Resolves 0, or rejects ENOENT when it already fired.
    */
   timeoutRemove(target: Promise<unknown>, options?: OpOptions): Promise<number> {
-    return timeouts.timeoutRemove(this, target, options);
+    return this._submit(time.timeoutRemove(this, target, options));
   }
 
   /**
@@ -304,8 +366,10 @@ export class Ring extends RingIo {
    * ENOENT when it already fired.
    */
   timeoutUpdate(target: Promise<unknown>, spec: number | TimeoutSpec, options?: OpOptions): Promise<number> {
-    return timeouts.timeoutUpdate(this, target, spec, options);
+    return this._submit(time.timeoutUpdate(this, target, spec, options));
   }
+
+  // ---- cancellation -------------------------------------------------------
 
   /**
    * Cancels the request whose promise is `target` (IORING_OP_ASYNC_CANCEL).
@@ -330,12 +394,12 @@ export class Ring extends RingIo {
    * Resolves with how many requests were cancelled.
    */
   cancelFd(file: FileRef, options?: OpOptions): Promise<number> {
-    return cancels.cancelFd(this, file, options);
+    return this._submit(cancels.cancelFd(this, file, options));
   }
 
   /** Cancels every request in flight on this ring (Linux 5.19+). Resolves with how many. */
   cancelAll(options?: OpOptions): Promise<number> {
-    return cancels.cancelAll(this, options);
+    return this._submit(cancels.cancelAll(options));
   }
 
   /**
@@ -356,6 +420,7 @@ export class Ring extends RingIo {
     return new Chain(this, options);
   }
 }
+
 
 /**
  * Promise-returning methods reject, never throw: a bad argument becomes a

@@ -161,39 +161,3 @@ export class SubmissionQueue {
   }
 }
 
-/** Writes the fields common to every operation and zeroes all the others. */
-export function prep(w: Uint32Array, i: number, op: number, flags: number, fd: number,
-  addr: number, len: number, off: number | bigint): void {
-  w[i] = op | (flags << 8);
-  w[i + 1] = fd;
-  if (typeof off === 'number') {
-    w[i + 2] = off; // ToUint32 keeps the low 32 bits, and -1 becomes all ones
-    w[i + 3] = Math.floor(off / 4294967296);
-  } else {
-    w[i + 2] = Number(off & 0xffffffffn);
-    w[i + 3] = Number((off >> 32n) & 0xffffffffn);
-  }
-  w[i + 4] = addr;
-  w[i + 5] = addr / 4294967296;
-  w[i + 6] = len;
-  w[i + 7] = 0;
-  w[i + 8] = 0;
-  w[i + 9] = 0;
-  w[i + 10] = 0;
-  w[i + 11] = 0;
-  w[i + 12] = 0;
-  w[i + 13] = 0;
-  w[i + 14] = 0;
-  w[i + 15] = 0;
-}
-
-/** Writes a 64-bit field (two words) from a number or bigint. */
-export function put64(w: Uint32Array, i: number, v: number | bigint): void {
-  if (typeof v === 'number') {
-    w[i] = v;
-    w[i + 1] = Math.floor(v / 4294967296);
-  } else {
-    w[i] = Number(v & 0xffffffffn);
-    w[i + 1] = Number((v >> 32n) & 0xffffffffn);
-  }
-}

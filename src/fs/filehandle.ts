@@ -7,12 +7,13 @@ import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { createInterface, Interface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { IOSQE_FIXED_FILE, Op } from '../constants';
-import { prep } from '../sq';
-import { viewAddress } from '../memory';
+import { Op } from '../constants';
+import { FileTarget, slotTarget } from '../operation';
+import * as data from '../ops/data';
+import { OPS } from '../opcodes';
 import { systemError } from '../errors';
 import type { Engine } from './backend';
-import { fdOp, rw, rwv, statxFd } from './submit';
+import { closeFd, fsync, ftruncate, rw, rwv, statxFd } from './submit';
 import { toStats } from './stats';
 import { readToEnd } from './readfile';
 import { encodingOf, optionsObject } from './args';
@@ -71,8 +72,7 @@ const ops: HandleOp[] = [];
  */
 export class FileHandle extends EventEmitter {
   #fd: number;
-  #file: number;
-  #fixed: boolean;
+  #file: FileTarget;
   #engine: Engine;
   #slot: number;
   #pending = 0;
@@ -87,13 +87,11 @@ export class FileHandle extends EventEmitter {
     const slot = engine.slots.take();
     if (slot >= 0 && engine.slots.set(slot, fd) === 0) {
       this.#slot = slot;
-      this.#file = slot;
-      this.#fixed = true;
+      this.#file = slotTarget(slot);
     } else {
       if (slot >= 0) engine.slots.give(slot);
       this.#slot = -1;
       this.#file = fd;
-      this.#fixed = false;
     }
   }
 
@@ -113,19 +111,16 @@ export class FileHandle extends EventEmitter {
     return p.finally(done);
   }
 
-  #submit(op: number, view: ArrayBufferView, offset: number, length: number, pos: number | bigint, write: boolean): Promise<any> {
+  #submit(view: ArrayBufferView, offset: number, length: number, pos: number | bigint, write: boolean): Promise<any> {
     const ring = this.#engine.ring;
     try {
-      ring._checkOpen();
-      const addr = viewAddress(view, 'buffer') + offset;
+      const op = data.rw(write ? OPS.write : OPS.read, this.#file, view, pos, write ? 'write' : 'read', offset, length);
       const o = ops.pop() ?? new HandleOp();
       const promise = new Promise(o.executor);
-      const i = ring._sqe(1);
-      prep(ring._w, i, op, this.#fixed ? IOSQE_FIXED_FILE : 0, this.#file, addr, length, pos);
+      ring._start(op, o.onCqe);
       o.h = this;
       o.buffer = view;
       o.write = write;
-      ring._trackHandler(i, view, write ? 'write' : 'read', o.onCqe);
       this.#pending++;
       return promise;
     } catch (err) {
@@ -169,7 +164,7 @@ export class FileHandle extends EventEmitter {
       if (len < 0) throw outOfRange('length', '>= 0', len);
       if (off + len > view.byteLength) throw outOfRange('length', `<= ${view.byteLength - off}`, len);
       const pos = typeof position === 'bigint' ? position : Number.isSafeInteger(position) ? position as number : -1;
-      return this.#submit(Op.READ, view, off, len, pos, false);
+      return this.#submit(view, off, len, pos, false);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -196,7 +191,7 @@ export class FileHandle extends EventEmitter {
         if (off > buffer.byteLength) throw outOfRange('offset', `<= ${buffer.byteLength}`, off);
         if (len < 0 || len > buffer.byteLength - off) throw outOfRange('length', `<= ${buffer.byteLength - off}`, len);
         const pos = typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? position : -1;
-        return this.#submit(Op.WRITE, buffer, off, len, pos, true);
+        return this.#submit(buffer, off, len, pos, true);
       }
       if (typeof buffer !== 'string') {
         throw invalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', buffer);
@@ -208,7 +203,7 @@ export class FileHandle extends EventEmitter {
       const bytes = Buffer.from(buffer, encoding);
       const pos = typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0 ? offset : -1;
       if (bytes.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as WriteResult<T>);
-      return this.#submit(Op.WRITE, bytes, 0, bytes.length, pos, true).then(
+      return this.#submit(bytes, 0, bytes.length, pos, true).then(
         (r: { bytesWritten: number }) => ({ __proto__: null, bytesWritten: r.bytesWritten, buffer }) as WriteResult<T>);
     } catch (err) {
       return Promise.reject(err);
@@ -220,7 +215,7 @@ export class FileHandle extends EventEmitter {
     if (this.#closing !== undefined) return fileClosed('readv');
     checkViews(buffers);
     const pos = typeof position === 'number' && Number.isSafeInteger(position) ? position : -1;
-    const n = await this.#track(rwv(this.#engine.ring, Op.READV, this.#file, this.#fixed, buffers, pos, 'read'));
+    const n = await this.#track(rwv(this.#engine.ring, OPS.readv, this.#file, buffers, pos, 'read'));
     return { __proto__: null, bytesRead: n, buffers } as { bytesRead: number; buffers: T };
   }
 
@@ -230,7 +225,7 @@ export class FileHandle extends EventEmitter {
     checkViews(buffers);
     const pos = typeof position === 'number' && Number.isSafeInteger(position) ? position : -1;
     if (buffers.length === 0) return { __proto__: null, bytesWritten: 0, buffers } as { bytesWritten: number; buffers: T };
-    const n = await this.#track(rwv(this.#engine.ring, Op.WRITEV, this.#file, this.#fixed, buffers, pos, 'write'));
+    const n = await this.#track(rwv(this.#engine.ring, OPS.writev, this.#file, buffers, pos, 'write'));
     return { __proto__: null, bytesWritten: n, buffers } as { bytesWritten: number; buffers: T };
   }
 
@@ -246,7 +241,7 @@ export class FileHandle extends EventEmitter {
     if (this.#closing !== undefined) return fileClosed('ftruncate');
     const ring = this.#engine.ring;
     if (typeof len === 'number' && Number.isSafeInteger(len) && len >= 0 && ring.probe().supports(Op.FTRUNCATE)) {
-      await this.#track(fdOp(ring, Op.FTRUNCATE, this.#file, this.#fixed, len, 'ftruncate'));
+      await this.#track(ftruncate(ring, this.#file, len));
       return;
     }
     await this.#track(fdCalls.ftruncate(this.#fd, len));
@@ -255,13 +250,13 @@ export class FileHandle extends EventEmitter {
   /** fsync(2) on the ring. */
   async sync(): Promise<void> {
     if (this.#closing !== undefined) return fileClosed('fsync');
-    await this.#track(fdOp(this.#engine.ring, Op.FSYNC, this.#file, this.#fixed, 0, 'fsync'));
+    await this.#track(fsync(this.#engine.ring, this.#file, false));
   }
 
   /** fdatasync(2) on the ring. */
   async datasync(): Promise<void> {
     if (this.#closing !== undefined) return fileClosed('fdatasync');
-    await this.#track(fdOp(this.#engine.ring, Op.FSYNC, this.#file, this.#fixed, 0, 'fdatasync'));
+    await this.#track(fsync(this.#engine.ring, this.#file, true));
   }
 
   /** fchmod (through node:fs: io_uring has no such operation). */
@@ -289,7 +284,7 @@ export class FileHandle extends EventEmitter {
     const enc = encodingOf(o);
     if (enc === false) throw invalidArgValue('encoding', o.encoding, 'is invalid encoding');
     checkAborted(o.signal);
-    const data = await this.#track(readToEnd(this.#engine, this.#fd, this.#file, this.#fixed));
+    const data = await this.#track(readToEnd(this.#engine, this.#fd, this.#file));
     checkAborted(o.signal);
     return enc === undefined ? data : data.toString(enc);
   }
@@ -324,7 +319,7 @@ export class FileHandle extends EventEmitter {
     const ring = this.#engine.ring;
     while (at < total) {
       checkAborted(signal);
-      at += await this.#track(rw(ring, Op.WRITE, this.#file, this.#fixed, view, at, total - at, -1, 'write'));
+      at += await this.#track(rw(ring, OPS.write, this.#file, view, at, total - at, -1, 'write'));
     }
   }
 
@@ -383,7 +378,7 @@ export class FileHandle extends EventEmitter {
       const fd = this.#fd;
       this.#fd = -1;
       try {
-        await fdOp(e.ring, Op.CLOSE, fd, false, 0, 'close');
+        await closeFd(e.ring, fd);
       } catch (err) {
         if ((err as { code?: string }).code !== 'ERR_RING_CLOSED') throw err;
         fs.closeSync(fd);

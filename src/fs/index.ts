@@ -79,7 +79,7 @@ export function open(path: fsp.FileHandle | string | Buffer | URL, flags?: strin
   if (shown === undefined || f === undefined || m === undefined) {
     return fsp.open(path as string, flags, mode as number) as unknown as Promise<FileHandle>;
   }
-  return run(async () => new FileHandle(e!, await openPath(e!.ring, kernelPath(path, shown), f | O_CLOEXEC, m, shown)));
+  return run(async () => new FileHandle(e!, await openPath(e!.ring, kernelPath(path, shown), f | O_CLOEXEC, m)));
 }
 
 /**

@@ -2,46 +2,36 @@
 // for open+write+close and recursive mkdir), failing with the errors
 // node:fs/promises gives: the same syscall names, paths and messages.
 import { dirname } from 'node:path';
-import {
-  AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_RDWR, Op,
-} from '../constants';
-import { internalAddress } from '../memory';
+import { AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_RDWR } from '../constants';
+import { OPS } from '../opcodes';
 import type { Engine } from './backend';
-import { fdOp, kernelPath, openPath, pathOp, rw, statxPath } from './submit';
+import {
+  closeFd, ftruncate, kernelPath, mkdirPath, openPath, rw, statxPath, twoPath, unlinkPath,
+} from './submit';
 import { toStats } from './stats';
 import type { Stats } from 'node:fs';
 
 /** stat/lstat of a path, as fs.Stats. */
 export async function statRing(e: Engine, raw: unknown, shown: string, nofollow: boolean): Promise<Stats> {
   const p = kernelPath(raw, shown);
-  const buf = await statxPath(e.ring, p, nofollow ? AT_SYMLINK_NOFOLLOW : 0, nofollow ? 'lstat' : 'stat', shown);
+  const buf = await statxPath(e.ring, p, nofollow ? AT_SYMLINK_NOFOLLOW : 0, nofollow ? 'lstat' : 'stat');
   return toStats(buf);
 }
 
 /** unlink, or rmdir with `dir`. */
 export async function unlinkRing(e: Engine, raw: unknown, shown: string, dir: boolean): Promise<void> {
   const p = kernelPath(raw, shown);
-  await pathOp(e.ring, Op.UNLINKAT, AT_FDCWD, p, 0, 0, dir ? AT_REMOVEDIR : 0, dir ? 'rmdir' : 'unlink', shown, undefined, p);
+  await unlinkPath(e.ring, p, dir);
 }
 
 /** Two-path operations: rename, link, symlink (errors show `path -> dest`). */
 export async function twoPathRing(e: Engine, kind: 'rename' | 'link' | 'symlink',
   rawA: unknown, a: string, rawB: unknown, b: string): Promise<void> {
-  const pa = kernelPath(rawA, a);
-  const pb = kernelPath(rawB, b);
-  const hold = [pa, pb];
-  const ring = e.ring;
-  if (kind === 'symlink') {
-    await pathOp(ring, Op.SYMLINKAT, AT_FDCWD, pa, 0, internalAddress(pb), 0, 'symlink', a, b, hold);
-  } else {
-    await pathOp(ring, kind === 'rename' ? Op.RENAMEAT : Op.LINKAT, AT_FDCWD, pa, AT_FDCWD >>> 0,
-      internalAddress(pb), 0, kind, a, b, hold);
-  }
+  await twoPath(e.ring, kind, kernelPath(rawA, a), kernelPath(rawB, b));
 }
 
 function mkdirOne(e: Engine, raw: unknown, shown: string, mode: number): Promise<number> {
-  const p = kernelPath(raw, shown);
-  return pathOp(e.ring, Op.MKDIRAT, AT_FDCWD, p, mode, 0, 0, 'mkdir', shown, undefined, p);
+  return mkdirPath(e.ring, kernelPath(raw, shown), mode);
 }
 
 async function isDir(e: Engine, shown: string): Promise<boolean> {
@@ -85,23 +75,23 @@ export async function mkdirRing(e: Engine, raw: unknown, shown: string, mode: nu
 export async function writeFileRing(e: Engine, raw: unknown, shown: string, data: ArrayBufferView,
   flags: number, mode: number): Promise<void> {
   const ring = e.ring;
-  const fd = await openPath(ring, kernelPath(raw, shown), flags | O_CLOEXEC, mode, shown);
+  const fd = await openPath(ring, kernelPath(raw, shown), flags | O_CLOEXEC, mode);
   try {
     let at = 0;
     const total = data.byteLength;
-    while (at < total) at += await rw(ring, Op.WRITE, fd, false, data, at, total - at, -1, 'write');
+    while (at < total) at += await rw(ring, OPS.write, fd, data, at, total - at, -1, 'write');
   } finally {
-    await fdOp(ring, Op.CLOSE, fd, false, 0, 'close').catch(() => 0);
+    await closeFd(ring, fd).catch(() => 0);
   }
 }
 
 /** truncate(path, len): open for writing, ftruncate, close. */
 export async function truncateRing(e: Engine, raw: unknown, shown: string, len: number): Promise<void> {
   const ring = e.ring;
-  const fd = await openPath(ring, kernelPath(raw, shown), O_RDWR | O_CLOEXEC, 0o666, shown);
+  const fd = await openPath(ring, kernelPath(raw, shown), O_RDWR | O_CLOEXEC, 0o666);
   try {
-    await fdOp(ring, Op.FTRUNCATE, fd, false, len, 'ftruncate');
+    await ftruncate(ring, fd, len);
   } finally {
-    await fdOp(ring, Op.CLOSE, fd, false, 0, 'close').catch(() => 0);
+    await closeFd(ring, fd).catch(() => 0);
   }
 }

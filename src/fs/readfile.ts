@@ -9,14 +9,14 @@
 // slot returns to the free list only at the close's CQE. A file that fills
 // the first buffer is read again whole through a plain fd (stat, read to the
 // end, close), as node:fs does for large files.
-import {
-  AT_FDCWD, IOSQE_FIXED_FILE, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, O_CLOEXEC, O_RDONLY, Op,
-} from '../constants';
-import { prep } from '../sq';
-import { internalAddress } from '../memory';
+import { AT_FDCWD, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, O_CLOEXEC, O_RDONLY } from '../constants';
+import { OPS } from '../opcodes';
+import { FileTarget, slotTarget } from '../operation';
+import { closeSlot, openPath as openOp } from '../ops/paths';
+import * as data from '../ops/data';
 import { systemError } from '../errors';
 import type { Engine } from './backend';
-import { kernelPath, openPath, rw, statxFd, fdOp } from './submit';
+import { KernelPath, closeFd, kernelPath, openPath, rw, statxFd } from './submit';
 import { statxIsFile, statxSize } from './stats';
 
 /** Size of the first read; a file smaller than this is read by one chain. */
@@ -38,8 +38,7 @@ class Chain {
   engine!: Engine;
   slot = -1;
   readonly scratch = Buffer.allocUnsafeSlow(FIRST_READ);
-  readonly scratchAddr = internalAddress(this.scratch);
-  path: Buffer | undefined = undefined;
+  path: KernelPath | undefined = undefined;
   shown = '';
   encoding: BufferEncoding | undefined = undefined;
   openRes = 0;
@@ -53,6 +52,7 @@ class Chain {
   readonly onOpen = (res: number): void => { this.openRes = res; };
   readonly onRead = (res: number): void => { this.readRes = res; };
   readonly onClose = (): void => { this.settle(); };
+  readonly handlers = [this.onOpen, this.onRead, this.onClose];
 
   private settle(): void {
     const e = this.engine;
@@ -81,16 +81,10 @@ function release(c: Chain): void {
  * Reads a whole file by path. `p` is the path's bytes (NUL-terminated),
  * `shown` its string for errors.
  */
-export function readFileRing(e: Engine, p: Buffer, shown: string, encoding: BufferEncoding | undefined): Promise<Out> {
+export function readFileRing(e: Engine, p: KernelPath, shown: string, encoding: BufferEncoding | undefined): Promise<Out> {
   const slot = e.chains ? e.slots.take() : -1;
   if (slot < 0) return readPlain(e, shown, p, encoding);
   const ring = e.ring;
-  try {
-    ring._checkOpen();
-  } catch (err) {
-    e.slots.give(slot);
-    return Promise.reject(err);
-  }
   const c = pool.pop() ?? new Chain();
   c.engine = e;
   c.slot = slot;
@@ -99,33 +93,33 @@ export function readFileRing(e: Engine, p: Buffer, shown: string, encoding: Buff
   c.encoding = encoding;
   c.openRes = 0;
   c.readRes = 0;
-  const promise = new Promise<Out>(c.executor);
-  let i = ring._sqe(3);
-  let w = ring._w;
-  prep(w, i, Op.OPENAT, IOSQE_IO_LINK, AT_FDCWD, internalAddress(p), 0, 0);
-  w[i + 7] = O_RDONLY;
-  w[i + 11] = slot + 1;
-  ring._trackHandler(i, p, 'open', c.onOpen);
-  i = ring._sqe(0);
-  w = ring._w;
-  prep(w, i, Op.READ, IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK, slot, c.scratchAddr, FIRST_READ, 0);
-  ring._trackHandler(i, c.scratch, 'read', c.onRead);
-  i = ring._sqe(0);
-  w = ring._w;
-  prep(w, i, Op.CLOSE, 0, 0, 0, 0, 0);
-  w[i + 11] = slot + 1;
-  ring._trackHandler(i, undefined, 'close', c.onClose);
-  return promise;
+  // The scratch buffer is the library's own, never seen by the caller
+  // before the chain completes.
+  const ops = [
+    openOp(p, O_RDONLY, 0, AT_FDCWD, slot + 1, 'open'),
+    data.rw(OPS.read, slotTarget(slot), c.scratch, 0, 'read'),
+    closeSlot(slot),
+  ];
+  try {
+    ring._submitLinked(ops, LINKS, c.handlers);
+  } catch (err) {
+    e.slots.give(slot);
+    release(c);
+    return Promise.reject(err);
+  }
+  return new Promise<Out>(c.executor);
 }
 
+const LINKS = [IOSQE_IO_LINK, IOSQE_IO_HARDLINK, 0];
+
 /** readFile through a plain fd: open, read to the end, close (large files, no slots). */
-export async function readPlain(e: Engine, shown: string, p: Buffer, encoding: BufferEncoding | undefined): Promise<Out> {
-  const fd = await openPath(e.ring, p, O_RDONLY | O_CLOEXEC, 0o666, shown);
+export async function readPlain(e: Engine, shown: string, p: KernelPath, encoding: BufferEncoding | undefined): Promise<Out> {
+  const fd = await openPath(e.ring, p, O_RDONLY | O_CLOEXEC, 0o666);
   let data: Buffer;
   try {
     data = await readToEnd(e, fd);
   } finally {
-    await fdOp(e.ring, Op.CLOSE, fd, false, 0, 'close').catch(() => 0);
+    await closeFd(e.ring, fd).catch(() => 0);
   }
   return encoding === undefined ? data : data.toString(encoding);
 }
@@ -134,7 +128,7 @@ export async function readPlain(e: Engine, shown: string, p: Buffer, encoding: B
  * Reads from the file position of `fd` to the end of the file: one read of
  * the known size for a regular file, chunks until a read returns 0 otherwise.
  */
-export async function readToEnd(e: Engine, fd: number, fileIdx = fd, fixed = false): Promise<Buffer> {
+export async function readToEnd(e: Engine, fd: number, file: FileTarget = fd): Promise<Buffer> {
   const st = await statxFd(e.ring, fd, 'fstat');
   const size = statxIsFile(st) ? statxSize(st) : 0;
   if (size > 0x7fffffff) {
@@ -153,7 +147,7 @@ export async function readToEnd(e: Engine, fd: number, fileIdx = fd, fixed = fal
       buf = Buffer.allocUnsafeSlow(CHUNK);
       at = 0;
     }
-    const n = await rw(e.ring, Op.READ, fileIdx, fixed, buf, at, buf.length - at, -1, 'read');
+    const n = await rw(e.ring, OPS.read, file, buf, at, buf.length - at, -1, 'read');
     if (n === 0) break;
     at += n;
     if (size > 0 && total + at === size && parts.length === 0) {

@@ -10,10 +10,9 @@ import { FixedFile } from '../../src/files';
  * without it: what a caller forging or mutating a handle would pass.
  */
 function forgedFixedFile(owner: object, index: number): FixedFile {
-  const f = Object.create(FixedFile.prototype) as { _owner: object; index: number };
-  f._owner = owner;
-  f.index = index;
-  return f as unknown as FixedFile;
+  return Object.create(FixedFile.prototype, {
+    _owner: { value: owner }, index: { value: index },
+  }) as FixedFile;
 }
 import type { Ring } from '../../src/index';
 

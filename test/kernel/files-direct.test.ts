@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Ring, FixedFile, constants as C } from '../../src/index';
 import { native } from '../../src/native';
-import { prep } from '../../src/sq';
+import { Operation, slotTarget } from '../../src/operation';
+import { OPS } from '../../src/opcodes';
 import { internalAddress } from '../../src/memory';
 import { allShapes, fdinfo, needsOp, tempDir, assertViewMatches } from '../helpers';
 
@@ -29,12 +30,14 @@ async function listenUnix(ring: Ring, sock: FixedFile, path: string): Promise<vo
   const sa = new Uint8Array(110);
   sa[0] = AF_UNIX;
   sa.set(Buffer.from(path), 2);
-  let i = ring._sqe(1);
-  prep(ring._w, i, C.Op.BIND, C.IOSQE_FIXED_FILE, sock.index, internalAddress(sa), 0, 110);
-  assert.equal(await ring._track(i, sa, 'bind'), 0);
-  i = ring._sqe(1);
-  prep(ring._w, i, C.Op.LISTEN, C.IOSQE_FIXED_FILE, sock.index, 0, 16, 0);
-  assert.equal(await ring._track(i, undefined, 'listen'), 0);
+  const bind = new Operation(OPS.bind).file(slotTarget(sock.index));
+  bind.addr = internalAddress(sa);
+  bind.off = 110;
+  bind.hold = sa;
+  assert.equal(await ring._submit(bind), 0);
+  const listen = new Operation(OPS.listen).file(slotTarget(sock.index));
+  listen.len = 16;
+  assert.equal(await ring._submit(listen), 0);
 }
 
 for (const shape of allShapes()) {

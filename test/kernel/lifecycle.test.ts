@@ -17,7 +17,7 @@ const PENDING = `
 const LIB = ${JSON.stringify(join(__dirname, '..', '..', 'src'))};
 const { native } = require(LIB + '/native.js');
 const { OPS } = require(LIB + '/opcodes.js');
-const { prep } = require(LIB + '/sq.js');
+const { Operation } = require(LIB + '/operation.js');
 const net = require('net');
 const fs = require('fs');
 function ioThreads() {
@@ -31,9 +31,7 @@ async function startAll(ring) {
   const server = net.createServer().listen(0, '127.0.0.1');
   await new Promise((res) => server.once('listening', res));
   const lfd = server._handle.fd;
-  const i = ring._sqe(1);
-  prep(ring._w, i, OPS.accept.op, 0, lfd, 0, 0, 0);
-  const accept = ring._op(i, undefined, OPS.accept, undefined);
+  const accept = ring._submit(new Operation(OPS.accept).file(lfd));
   const ps = { timeout: ring.timeout(60000), poll: ring.pollAdd(r2, 1), accept, read: ring.read(r, Buffer.alloc(8)) };
   const out = {};
   for (const [k, p] of Object.entries(ps)) out[k] = p.then((v) => 'value ' + v, (e) => 'error ' + (e.code || e.message));

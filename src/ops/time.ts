@@ -2,20 +2,18 @@
 // waiting for a number of completions, absolute deadlines on a chosen clock,
 // and removing or moving a pending timeout. The timespec each request points
 // at is held by its record until the CQE.
-import {
-  Op, TIMEOUT_ABS, TIMEOUT_BOOTTIME, TIMEOUT_REALTIME, TIMEOUT_UPDATE,
-} from './constants';
-import { OPS } from './opcodes';
-import { prep, put64 } from './sq';
-import { internalAddress } from './memory';
-import { invalidArgType, invalidArgValue } from './errors';
-import { validateInteger, validateObject } from './validators';
-import { abortedBeforeStart, applyOptions, optionSlots, timespec } from './submit-options';
-import type { SqeTarget } from './op-prep';
-import type { OpOptions } from './ring-core';
-import type { Ring } from './ring';
+import { TIMEOUT_ABS, TIMEOUT_BOOTTIME, TIMEOUT_REALTIME, TIMEOUT_UPDATE } from '../constants';
+import { OPS } from '../opcodes';
+import { Operation } from '../operation';
+import { internalAddress } from '../memory';
+import { invalidArgType, invalidArgValue } from '../errors';
+import { validateInteger, validateObject } from '../validators';
+import { withOptions, OpOptions } from '../options';
+import { timespec, RingCore } from '../ring-core';
 
 const ETIME = -62;
+// The Date's own time, not a getTime the caller may have put on the object.
+const dateTime = Function.prototype.call.bind(Date.prototype.getTime) as (d: Date) => number;
 const MAX_MS = 2 ** 42;
 
 /** The clock a timeout is measured on. */
@@ -57,20 +55,20 @@ export function encodeTimeout(spec: number | TimeoutSpec, name = 'timeout'): Enc
     return { ts: timespec(validateInteger(spec, name, 0, MAX_MS)), flags: 0, count: 0 };
   }
   validateObject(spec, name);
-  let flags = clockFlag(spec.clock);
-  const count = spec.count === undefined ? 0 : validateInteger(spec.count, `${name}.count`, 0, 0xffffffff);
-  if ((spec.ms === undefined) === (spec.at === undefined)) {
+  const { clock, count: c, ms, at } = spec; // read once
+  let flags = clockFlag(clock);
+  const count = c === undefined ? 0 : validateInteger(c, `${name}.count`, 0, 0xffffffff);
+  if ((ms === undefined) === (at === undefined)) {
     throw invalidArgValue(name, spec, 'must have exactly one of "ms" and "at"');
   }
   let ts: BigInt64Array;
-  if (spec.ms !== undefined) {
-    ts = timespec(validateInteger(spec.ms, `${name}.ms`, 0, MAX_MS));
+  if (ms !== undefined) {
+    ts = timespec(validateInteger(ms, `${name}.ms`, 0, MAX_MS));
   } else {
     flags |= TIMEOUT_ABS;
-    const at = spec.at;
     if (at instanceof Date) {
-      if (spec.clock !== 'realtime') throw invalidArgValue(`${name}.at`, at, "may be a Date only with clock: 'realtime'");
-      ts = timespec(validateInteger(at.getTime(), `${name}.at`, 0, Number.MAX_SAFE_INTEGER));
+      if (clock !== 'realtime') throw invalidArgValue(`${name}.at`, at, "may be a Date only with clock: 'realtime'");
+      ts = timespec(validateInteger(dateTime(at), `${name}.at`, 0, Number.MAX_SAFE_INTEGER));
     } else if (typeof at === 'bigint') {
       if (at < 0n || at >= 2n ** 63n) throw invalidArgValue(`${name}.at`, at, 'must be >= 0n and < 2n ** 63n nanoseconds');
       ts = new BigInt64Array([at / 1_000_000_000n, at % 1_000_000_000n]);
@@ -83,51 +81,46 @@ export function encodeTimeout(spec: number | TimeoutSpec, name = 'timeout'): Enc
   return { ts, flags, count };
 }
 
-/** @internal Writes an IORING_OP_TIMEOUT entry (len must be 1: one timespec). */
-export function prepTimeout(t: SqeTarget, n: number, e: EncodedTimeout): number {
-  const i = t._sqe(n);
-  const w = t._w;
-  prep(w, i, Op.TIMEOUT, 0, -1, internalAddress(e.ts), 1, e.count);
-  w[i + 7] = e.flags;
-  return i;
+/** @internal An IORING_OP_TIMEOUT operation (len must be 1: one timespec). */
+export function timeoutOp(e: EncodedTimeout): Operation {
+  const op = new Operation(OPS.timeout);
+  op.fd = -1;
+  op.addr = internalAddress(e.ts);
+  op.len = 1;
+  op.off = e.count;
+  op.opFlags = e.flags;
+  op.hold = e.ts;
+  return op;
 }
 
-/** Starts a timeout whose result `onTime` maps; registers it for remove/update. */
-function track<T>(ring: Ring, e: EncodedTimeout, options: OpOptions | undefined,
-  onTime: (res: number) => T): Promise<T> {
-  ring._checkOpen();
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = prepTimeout(ring, n, e);
-  const { req, promise } = ring._trackReq(i, e.ts, OPS.timeout.name);
-  req.waiter = true;
+/** A timeout whose result `onTime` maps; other requests can name it (remove, update). */
+function track<T>(e: EncodedTimeout, options: OpOptions | undefined, onTime: (res: number) => T): Operation {
+  const op = withOptions(timeoutOp(e), options);
   // -ETIME is how a timeout says its time came: a result, not an error.
-  req.okRes = ETIME;
-  req.map = onTime;
-  if (options !== undefined) applyOptions(ring, i, req, options);
-  ring._named.set(promise, ring._tokenAt(i));
-  return promise;
+  op.okRes = ETIME;
+  op.map = onTime;
+  op.named = true;
+  return op;
 }
 
 /**
  * @internal Ring.timeout(): resolves 'expired' when the time came, 'count'
  * when `count` other completions came first; rejects ECANCELED if removed.
  */
-export function timeout(ring: Ring, spec: number | TimeoutSpec, options?: OpOptions): Promise<TimeoutResult> {
+export function timeout(spec: number | TimeoutSpec, options?: OpOptions): Operation {
   const e = encodeTimeout(spec);
-  return track(ring, e, options, (res) => (res === ETIME ? 'expired' : 'count'));
+  return track(e, options, (res) => (res === ETIME ? 'expired' : 'count'));
 }
 
 /** @internal Ring.sleep(): resolves after `ms` milliseconds, timed by the kernel. */
-export function sleep(ring: Ring, ms: number, options?: OpOptions): Promise<void> {
+export function sleep(ms: number, options?: OpOptions): Operation {
   const e = encodeTimeout(validateInteger(ms, 'ms', 0, MAX_MS));
-  return track(ring, e, options, () => undefined);
+  return track(e, options, () => undefined);
 }
 
-/** The user_data of a pending timeout started on this ring, or throws. */
-function tokenOf(ring: Ring, target: Promise<unknown>, name: string): [number, number] {
-  const token = ring._named.get(target);
+/** The user_data of a timeout started on this ring, or throws. */
+function tokenOf(ring: RingCore, target: unknown, name: string): [number, number] {
+  const token = target instanceof Promise ? ring._named.get(target) : undefined;
   if (token === undefined) {
     throw invalidArgValue(name, target, 'must be a promise returned by timeout() or sleep() on this ring');
   }
@@ -135,25 +128,20 @@ function tokenOf(ring: Ring, target: Promise<unknown>, name: string): [number, n
 }
 
 /**
- * A TIMEOUT_REMOVE naming `target`; with `e` it is an update to that time
+ * A TIMEOUT_REMOVE naming `token`; with `e` it is an update to that time
  * (the new timespec goes in addr2 and is held by the request).
  */
-function removeOrUpdate(ring: Ring, target: Promise<unknown>, e: EncodedTimeout | undefined,
-  options: OpOptions | undefined): Promise<number> {
-  const token = tokenOf(ring, target, 'timeout');
-  const n = optionSlots(options);
-  const early = abortedBeforeStart(options);
-  if (early) return early;
-  const i = ring._sqe(n);
-  const w = ring._w;
-  prep(w, i, Op.TIMEOUT_REMOVE, 0, -1, 0, 0, 0);
-  w[i + 4] = token[0];
-  w[i + 5] = token[1];
+function removeOrUpdate(token: [number, number], e: EncodedTimeout | undefined,
+  options: OpOptions | undefined): Operation {
+  const op = new Operation(OPS.timeoutRemove);
+  op.fd = -1;
+  op.addr = (BigInt(token[1]) << 32n) | BigInt(token[0]);
   if (e !== undefined) {
-    put64(w, i + 2, internalAddress(e.ts));
-    w[i + 7] = e.flags | TIMEOUT_UPDATE;
+    op.off = internalAddress(e.ts);
+    op.opFlags = e.flags | TIMEOUT_UPDATE;
+    op.hold = e.ts;
   }
-  return ring._op(i, e?.ts, OPS.timeoutRemove, options);
+  return withOptions(op, options);
 }
 
 /**
@@ -161,9 +149,8 @@ function removeOrUpdate(ring: Ring, target: Promise<unknown>, e: EncodedTimeout 
  * ECANCELED). Resolves 0; rejects ENOENT when it already fired, EBUSY when
  * it is completing.
  */
-export function timeoutRemove(ring: Ring, target: Promise<unknown>, options?: OpOptions): Promise<number> {
-  ring._checkOpen();
-  return removeOrUpdate(ring, target, undefined, options);
+export function timeoutRemove(ring: RingCore, target: unknown, options?: OpOptions): Operation {
+  return removeOrUpdate(tokenOf(ring, target, 'timeout'), undefined, options);
 }
 
 /**
@@ -171,11 +158,10 @@ export function timeoutRemove(ring: Ring, target: Promise<unknown>, options?: Op
  * now, or absolute with `at`). Resolves 0; rejects ENOENT when it already
  * fired. The count of the original timeout is kept.
  */
-export function timeoutUpdate(ring: Ring, target: Promise<unknown>, spec: number | TimeoutSpec,
-  options?: OpOptions): Promise<number> {
-  ring._checkOpen();
-  tokenOf(ring, target, 'timeout');
+export function timeoutUpdate(ring: RingCore, target: unknown, spec: number | TimeoutSpec,
+  options?: OpOptions): Operation {
+  const token = tokenOf(ring, target, 'timeout');
   const e = encodeTimeout(spec, 'spec');
   if (e.count !== 0) throw invalidArgValue('spec.count', e.count, 'cannot be changed by an update');
-  return removeOrUpdate(ring, target, e, options);
+  return removeOrUpdate(token, e, options);
 }
