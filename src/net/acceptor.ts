@@ -84,20 +84,31 @@ class RingAcceptor implements Acceptor {
       const free = this.freeSlots();
       if (free === 0) return; // slotFreed() calls back
       this.armed = true;
-      this.token = free > headroom(this.ring.files.size)
-        ? acceptMultishot(this.ring, this.fd, this.onCqe, true)
-        : acceptDirectOnce(this.ring, this.fd, this.onCqe);
+      const files = this.ring.files;
+      const change = files._change(-1, 1, (res) => (res >= 0 ? [res] : []), (res) => {
+        if (res >= 0) files._installed(res);
+      });
+      this.token = free > headroom(files.size)
+        ? acceptMultishot(this.ring, this.fd, this.onCqe, change)
+        : acceptDirectOnce(this.ring, this.fd, this.onCqe, change);
       return;
     }
     this.armed = true;
     if (this.multishot) {
-      this.token = acceptMultishot(this.ring, this.fd, this.onCqe, false);
+      this.token = acceptMultishot(this.ring, this.fd, this.onCqe);
       return;
     }
     this.token = undefined;
     const abort = this.abort = new AbortController();
     accept(this.ring, this.fd, { signal: abort.signal }).then(
-      (a) => { this.armed = false; this.sink.onAccept(a.fd, a.remote); this.next(); },
+      (a) => {
+        this.armed = false;
+        try {
+          this.sink.onAccept(a.fd, a.remote);
+        } finally {
+          this.next();
+        }
+      },
       (err: { errno?: number }) => {
         this.armed = false;
         if (!abort.signal.aborted) this.failed(err.errno ?? -5, err as Error);
@@ -114,17 +125,15 @@ class RingAcceptor implements Acceptor {
     if (last) { this.armed = false; this.token = undefined; }
     if (res >= 0) {
       this.accepted = true;
-      if (this.direct) {
-        // res is the slot the kernel chose: tell the file table, and hand the
-        // socket on as a slot handle.
-        this.ring.files._installed(res);
-        this.sink.onAccept(directRef(res), undefined);
+      // The file table's view already has the slot (the request's bracket).
+      // A 'connection' listener that throws must not stop the accepting.
+      try {
+        this.sink.onAccept(this.direct ? directRef(res) : res, undefined);
+      } finally {
         // Running low on slots: stop the multishot; arm() goes on one at a time.
-        if (!last && this.freeSlots() <= headroom(this.ring.files.size)) cancelOp(this.ring, this.token);
-      } else {
-        this.sink.onAccept(res, undefined);
+        if (this.direct && !last && this.freeSlots() <= headroom(this.ring.files.size)) cancelOp(this.ring, this.token);
+        if (last) this.next();
       }
-      if (last) this.next();
       return;
     }
     if (res === EINVAL && !this.accepted && this.multishot) {

@@ -19,7 +19,7 @@ import {
 import type { RingCore } from '../ring-core';
 import type { Ring } from '../ring';
 import { OPS, OpSpec } from '../opcodes';
-import { Operation, FileTarget, isSlot, slotTarget, targetNumber } from '../operation';
+import { Operation, FileTarget, SlotChange, isSlot, slotTarget, targetNumber } from '../operation';
 import { internalAddress, putU64, viewLength } from '../memory';
 import { fileTarget, refuseFixed, FileRef } from '../files';
 import { closeSlot } from '../ops/paths';
@@ -173,20 +173,26 @@ export function accept(ring: RingCore, file: FileRef, options?: OpOptions): Prom
  * CQE per connection, `res` the new fd (or -errno) and CQE_F_MORE while it
  * stays armed. It reports no peer address; ask getpeername for that.
  */
-export function acceptMultishot(ring: RingCore, file: FileRef, onCqe: CqeHandler, direct = false): OpToken {
+export function acceptMultishot(ring: RingCore, file: FileRef, onCqe: CqeHandler, direct?: SlotChange): OpToken {
   const op = new Operation(OPS.accept).file(fileTarget(file, OPS.accept, ring));
   op.ioprio = ACCEPT_MULTISHOT; // accept's own flags travel in sqe->ioprio
   // With `direct`, each connection goes into a free slot of the ring's file
-  // table, which the kernel picks; a CQE's res is then the slot, not an fd.
-  if (direct) op.fileIndex = FILE_INDEX_ALLOC;
-  else op.opFlags = SOCK_CLOEXEC;
+  // table, which the kernel picks; a CQE's res is then the slot, not an fd,
+  // and `direct` (FileTable._change) records it in the table's view.
+  if (direct !== undefined) {
+    op.fileIndex = FILE_INDEX_ALLOC;
+    op.change = direct;
+  } else {
+    op.opFlags = SOCK_CLOEXEC;
+  }
   return start(ring, op, onCqe);
 }
 
 /** One accept into a slot the kernel picks (file_index = IORING_FILE_INDEX_ALLOC); res is the slot. */
-export function acceptDirectOnce(ring: RingCore, fd: FileTarget, onCqe: CqeHandler): OpToken {
+export function acceptDirectOnce(ring: RingCore, fd: FileTarget, onCqe: CqeHandler, change: SlotChange): OpToken {
   const op = new Operation(OPS.accept).file(fd);
   op.fileIndex = FILE_INDEX_ALLOC;
+  op.change = change;
   return start(ring, op, onCqe);
 }
 

@@ -77,7 +77,13 @@ export class SingleShotReceiver implements Receiver {
     if (res > 0) {
       const chunk = Buffer.allocUnsafe(res);
       this.buf!.copy(chunk, 0, 0, res);
-      if (this.sink.onData(chunk)) this.arm();
+      // A 'data' listener that throws must not stop the receiving.
+      let more = true;
+      try {
+        more = this.sink.onData(chunk);
+      } finally {
+        if (more) this.arm();
+      }
     } else if (res === 0) {
       this.done = true;
       this.buf = undefined;
@@ -133,7 +139,14 @@ export class MultishotReceiver implements Receiver {
       const chunk = Buffer.allocUnsafe(res);
       pb.bytes.copy(chunk, 0, 0, res);
       pb.release();
-      if (!this.sink.onData(chunk)) {
+      let more = true;
+      try {
+        more = this.sink.onData(chunk);
+      } finally {
+        // A 'data' listener that threw must not stop the receiving either.
+        if (more && last) this.arm();
+      }
+      if (!more) {
         // Back-pressure: stop the multishot; arm() starts it again. Chunks
         // the kernel posted before the cancel lands still arrive: at most
         // what the shared buffer ring holds (RECV_POOL_BYTES).
@@ -142,8 +155,6 @@ export class MultishotReceiver implements Receiver {
           this.cancelling = true;
           cancelOp(this.ring, this.token);
         }
-      } else if (last) {
-        this.arm();
       }
       return;
     }
