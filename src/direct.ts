@@ -13,7 +13,6 @@ import {
 } from './constants';
 import { FixedFile, fileTarget, fixedSlot } from './files';
 import type { FileTable } from './file-table';
-import { MAX_TABLE_SIZE, MSG_BIT } from './file-table';
 import { dirfdOf, openPath, closeSlot, openat2 as openat2Op } from './ops/paths';
 import type { OpenOptions, Open2Options } from './ring';
 import { RingCore } from './ring-core';
@@ -23,7 +22,7 @@ import { internalAddress, kernelPath } from './memory';
 import { optionsOf, requestOptions, withOptions, OpOptions } from './options';
 import { validateFd, validateInt32, validateInteger, validateUint32 } from './validators';
 import { invalidArgType, invalidArgValue, ringClosed } from './errors';
-import { validateFdList } from './file-limits';
+import { MAX_TABLE_SIZE, MSG_BIT, validateFdList } from './file-limits';
 import { TAG_BIT } from './requests';
 
 const EBADF = -9;

@@ -5,6 +5,12 @@ import { readlinkSync } from 'node:fs';
 import { RLIMIT_NOFILE } from './constants';
 import type { NativeBinding } from './native';
 import { UringSystemError, invalidArgType, invalidArgValue, outOfRange, systemError } from './errors';
+import { readArray } from './memory';
+
+/** The kernel's limit on a table's size (IORING_MAX_FIXED_FILES). */
+export const MAX_TABLE_SIZE = 1 << 20;
+/** High-word bit (with TAG_BIT) of the CQE another ring posts when it passes a file here. */
+export const MSG_BIT = 0x40000000;
 
 const EBADF = -9;
 const EMFILE = -24;
@@ -15,12 +21,13 @@ const EBUSY = -16;
  * `>= min` (-1 empties a slot, -2 skips one in an update). Returns a copy.
  */
 export function validateFdList(fds: unknown, name: string, min: number, max: number): number[] {
-  if (!Array.isArray(fds)) throw invalidArgType(name, 'an Array of file descriptors', fds);
-  if (fds.length === 0) throw invalidArgValue(name, fds, 'must not be empty');
-  if (fds.length > max) throw outOfRange(`${name}.length`, `>= 1 && <= ${max}`, fds.length);
-  const out = new Array<number>(fds.length);
-  for (let k = 0; k < fds.length; k++) {
-    const v: unknown = fds[k];
+  // One read of the length and of each element: a Proxy cannot answer twice.
+  const list = readArray(fds, name, 'an Array of file descriptors', MAX_TABLE_SIZE);
+  if (list.length === 0) throw invalidArgValue(name, fds, 'must not be empty');
+  if (list.length > max) throw outOfRange(`${name}.length`, `>= 1 && <= ${max}`, list.length);
+  const out = new Array<number>(list.length);
+  for (let k = 0; k < list.length; k++) {
+    const v = list[k];
     if (typeof v !== 'number') throw invalidArgType(`${name}[${k}]`, 'of type number', v);
     if (!Number.isInteger(v) || v < min || v > 0x7fffffff) {
       throw outOfRange(`${name}[${k}]`, `an integer >= ${min} && <= 2147483647`, v);

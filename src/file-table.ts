@@ -12,7 +12,7 @@ import type { SlotChange } from './operation';
 import { ResourceTags, LoopHold, Mailbox, FILE_TAG_MAX } from './file-events';
 import { UringError, UringSystemError, invalidArgValue, ringClosed, systemError } from './errors';
 import { validateInteger } from './validators';
-import { ensureNofile, explainRegisterError, validateFdList } from './file-limits';
+import { MAX_TABLE_SIZE, MSG_BIT, ensureNofile, explainRegisterError, validateFdList } from './file-limits';
 import * as direct from './direct';
 import type {
   AcceptDirectOptions, AsyncUpdateResult, DirectOpenOptions, DirectOpen2Options, InstallOptions,
@@ -22,10 +22,7 @@ import type { PathLike } from './ops/paths';
 import type { FileRef } from './files';
 import type { OpOptions } from './options';
 
-/** The kernel's limit on a table's size (IORING_MAX_FIXED_FILES). */
-export const MAX_TABLE_SIZE = 1 << 20;
-/** High-word bit (with TAG_BIT) of the CQE another ring posts when it passes a file here. */
-export const MSG_BIT = 0x40000000;
+export { MAX_TABLE_SIZE };
 const SLOT_MASK = 0x3fffffff;
 
 /** Options of register() and registerSparse(). */
@@ -153,9 +150,10 @@ export class FileTable extends EventEmitter {
    * when it can be found, and a hint for ring fds); EMFILE past the limit.
    */
   register(fds: readonly number[], options?: RegisterOptions): FixedFile[] {
-    this._ring._checkOpen();
     const list = validateFdList(fds, 'fds', -1, MAX_TABLE_SIZE);
     const tags = this.tagOption(options);
+    // After the caller's input is read: a getter may have closed the ring.
+    this._ring._checkOpen();
     ensureNofile(this._ring._n, list.length);
     const data = new Int32Array(list);
     let tagWords: Uint32Array | undefined;
@@ -177,9 +175,9 @@ export class FileTable extends EventEmitter {
    * @throws EBUSY if a table is registered; EMFILE past RLIMIT_NOFILE.
    */
   registerSparse(n: number, options?: RegisterOptions): void {
-    this._ring._checkOpen();
     validateInteger(n, 'n', 1, MAX_TABLE_SIZE);
     const tags = this.tagOption(options);
+    this._ring._checkOpen();
     ensureNofile(this._ring._n, n);
     let r = sys.registerFiles2(this._ring, n, RSRC_REGISTER_SPARSE, undefined, undefined);
     if (r === -22 && !tags) {
@@ -199,10 +197,13 @@ export class FileTable extends EventEmitter {
    * ERR_OUT_OF_RANGE when the range does not fit in it (before any syscall).
    */
   update(offset: number, fds: readonly number[]): UpdateResult {
-    this._ring._checkOpen();
     this.needTable();
     validateInteger(offset, 'offset', 0, this.size_ - 1);
     const list = validateFdList(fds, 'fds', REGISTER_FILES_SKIP, this.size_ - offset);
+    // The elements were read after the first checks: look at the table again.
+    this._ring._checkOpen();
+    this.needTable();
+    validateInteger(offset, 'offset', 0, this.size_ - list.length);
     let done = 0;
     while (done < list.length) {
       const part = list.slice(done);
@@ -437,12 +438,13 @@ export class FileTable extends EventEmitter {
   private tagOption(options: RegisterOptions | undefined): boolean {
     if (options === undefined) return false;
     if (options === null || typeof options !== 'object') throw invalidArgValue('options', options, 'must be an object');
-    if (options.tags === undefined) return false;
-    if (typeof options.tags !== 'boolean') throw invalidArgValue('options.tags', options.tags, 'must be a boolean');
-    if (options.tags && !this._ring.features.rsrcTags) {
+    const { tags } = options; // read once
+    if (tags === undefined) return false;
+    if (typeof tags !== 'boolean') throw invalidArgValue('options.tags', tags, 'must be a boolean');
+    if (tags && !this._ring.features.rsrcTags) {
       throw new UringError('ERR_URING_UNSUPPORTED', 'Resource tags need Linux 5.13 or later (IORING_FEAT_RSRC_TAGS)');
     }
-    return options.tags;
+    return tags;
   }
 
   private onTagCqe(lo: number, hi: number, res: number): void {

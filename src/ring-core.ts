@@ -699,9 +699,12 @@ export class RingCore {
   private complete(r: Request, res: number, flags: number): void {
     const change = r.change;
     if (change !== undefined) {
-      // The table's view follows the kernel whether or not anyone awaits this.
-      r.change = undefined;
+      // The table's view follows the kernel whether or not anyone awaits
+      // this. Each CQE of a multishot request is one change, and the request
+      // stays armed for the next while CQE_F_MORE is set.
       change.settle(res);
+      if ((flags & CQE_F_MORE) !== 0) change.begin();
+      else r.change = undefined;
     }
     if (r.handler !== undefined) {
       const h = r.handler;
