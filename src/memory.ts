@@ -17,7 +17,7 @@ import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 
 type Getter = (self: unknown) => unknown;
 const call = Function.prototype.call;
-function intrinsic(proto: object, name: string): Getter {
+function intrinsic(proto: object, name: PropertyKey): Getter {
   const get = Object.getOwnPropertyDescriptor(proto, name)!.get!;
   return call.bind(get) as Getter;
 }
@@ -26,8 +26,21 @@ const typedArrayByteLength = intrinsic(TypedArrayPrototype, 'byteLength') as (v:
 const typedArrayByteOffset = intrinsic(TypedArrayPrototype, 'byteOffset') as (v: ArrayBufferView) => number;
 const typedArrayBuffer = intrinsic(TypedArrayPrototype, 'buffer') as (v: ArrayBufferView) => ArrayBufferLike;
 const dataViewByteLength = intrinsic(DataView.prototype, 'byteLength') as (v: ArrayBufferView) => number;
+const dataViewByteOffset = intrinsic(DataView.prototype, 'byteOffset') as (v: ArrayBufferView) => number;
+const dataViewBuffer = intrinsic(DataView.prototype, 'buffer') as (v: ArrayBufferView) => ArrayBufferLike;
 const arrayIsArray = Array.isArray;
-const { isDataView, isTypedArray, isUint8Array } = types;
+const isView = ArrayBuffer.isView;
+// %TypedArray%.prototype[@@toStringTag] answers undefined for anything but a
+// real TypedArray, without throwing and without asking the object.
+const typedArrayTag = intrinsic(TypedArrayPrototype, Symbol.toStringTag) as (v: unknown) => string | undefined;
+const { isUint8Array } = types;
+
+function isTypedArray(v: unknown): boolean {
+  return typedArrayTag(v) !== undefined;
+}
+function isDataView(v: unknown): boolean {
+  return isView(v) && typedArrayTag(v) === undefined;
+}
 
 export type BufferLike = ArrayBufferView;
 
@@ -45,6 +58,21 @@ export function viewLength(value: unknown, name: string): number {
     }
   }
   throw invalidArgType(name, 'an instance of Buffer, TypedArray, or DataView', value);
+}
+
+/** The engine's ArrayBuffer of a view already known to be a TypedArray or DataView. */
+export function viewBuffer(v: ArrayBufferView): ArrayBufferLike {
+  return isDataView(v) ? dataViewBuffer(v) : typedArrayBuffer(v);
+}
+
+/** The engine's byte offset of a view already known to be a TypedArray or DataView (0 once detached). */
+export function viewByteOffset(v: ArrayBufferView): number {
+  if (!isDataView(v)) return typedArrayByteOffset(v);
+  try {
+    return dataViewByteOffset(v);
+  } catch {
+    return 0;
+  }
 }
 
 /** Why the native pin of a view failed (its PIN_* code), as the caller's error. */
@@ -144,19 +172,3 @@ export function putU64(w: Uint32Array, at: number, v: number | bigint): void {
   }
 }
 
-/**
- * Pin slot ids of one ring. Each live pin holds one backing store natively;
- * ids are reused, so the native table stays as small as the most requests
- * ever in flight at once.
- */
-export class PinIds {
-  private free: number[] = [];
-  private next = 0;
-  take(): number {
-    const id = this.free.pop();
-    return id === undefined ? this.next++ : id;
-  }
-  give(id: number): void {
-    this.free.push(id);
-  }
-}

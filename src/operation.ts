@@ -9,6 +9,7 @@ import { IOSQE_FIXED_FILE } from './constants';
 import type { OpSpec } from './opcodes';
 import type { SqeValues } from './sqe';
 import type { RequestOwner } from './requests';
+import type { Pin } from './pins';
 
 /**
  * A file an SQE names, resolved once (files.ts fileTarget()): a plain fd as
@@ -74,9 +75,9 @@ export class Operation implements SqeValues {
    */
   views: ArrayBufferView[] | undefined = undefined;
   iov: Uint32Array | undefined = undefined;
-  /** Pin ids the funnel took for `view` and `views` (ring-core.ts). */
-  pinId = -1;
-  pinIds: number[] | undefined = undefined;
+  /** The pins the funnel took for `view` and `views` (pins.ts). */
+  pin: Pin | undefined = undefined;
+  pins: Pin[] | undefined = undefined;
   /** Library-owned memory the SQE points at (paths, iovecs, timespecs, outputs). */
   hold: unknown = undefined;
 

@@ -51,8 +51,8 @@ export class Request {
   /** The caller's view(s) the request uses; their memory is pinned (pin ids below) until release. */
   view: ArrayBufferView | undefined = undefined;
   views: ArrayBufferView[] | undefined = undefined;
-  pin = -1;
-  pins: number[] | undefined = undefined;
+  pin: import('./pins').Pin | undefined = undefined;
+  pins: import('./pins').Pin[] | undefined = undefined;
   /** A change to the registered file table, settled by the CQE. */
   change: import('./operation').SlotChange | undefined = undefined;
   /** Registered-file slot for errors. */
@@ -123,7 +123,7 @@ export class RequestTable {
     r.hold = undefined;
     r.view = undefined;
     r.views = undefined;
-    r.pin = -1;
+    r.pin = undefined;
     r.pins = undefined;
     r.slotNo = undefined;
     r.change = undefined;

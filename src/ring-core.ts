@@ -13,7 +13,8 @@ import { CompletionQueue } from './cq';
 import { addFlags, encodeSqe } from './sqe';
 import { Operation } from './operation';
 import { OPS } from './opcodes';
-import { PinIds, internalAddress, pinError, putU64 } from './memory';
+import { internalAddress, putU64, viewByteOffset } from './memory';
+import { Pin, Pins } from './pins';
 import { Request, RequestTable, CqeHandler, TAG_BIT, Failure, settle } from './requests';
 import {
   AbortError, TimeoutError, UringError, outOfRange, ringClosed, systemError, unsupportedOp,
@@ -88,7 +89,7 @@ export class RingCore {
   private w: Uint32Array;
   /** Word index (in `w`) of the SQE placed last. */
   private lastSqe = 0;
-  private readonly pinIds = new PinIds();
+  private readonly pins: Pins;
   /** CQEs copied out of the CQ before they are dispatched (4 words each). */
   private readonly batch: Int32Array;
   /** @internal eventfd watched instead of the ring fd (DEFER_TASKRUN), or -1. */
@@ -126,6 +127,8 @@ export class RingCore {
     if (this._req.live === 0 && this.referenced && this.state !== 2) {
       this.referenced = false;
       this._n.pollRef(this._handle, false);
+      // Idle for a whole turn: give back the memory of buffers no request uses.
+      this.pins.trim();
     }
   };
 
@@ -155,6 +158,7 @@ export class RingCore {
     this._defer = (r.flags & Setup.DEFER_TASKRUN) !== 0;
     this._sq = new SubmissionQueue(r.sqRing, r.sqes, r.sqOff, r.sqEntries, (r.flags & Setup.NO_SQARRAY) !== 0);
     this._cq = new CompletionQueue(r.cqRing, r.cqOff, r.cqEntries, (r.flags & Setup.CQE32) !== 0);
+    this.pins = new Pins(n, r.handle);
     this.w = this._sq.sqes;
     this.batch = new Int32Array(this._cq.entries * 4);
     this.creds = currentCredentials();
@@ -339,45 +343,36 @@ export class RingCore {
   private pin(op: Operation): void {
     const view = op.view;
     if (view !== undefined) {
-      const id = this.pinIds.take();
-      const addr = this._n.pin(this._handle, id, view);
-      if (addr < 0) {
-        this.pinIds.give(id);
-        throw pinError(addr, 'buffer', view);
-      }
-      op.pinId = id;
-      op.addr = (op.addr as number) + addr;
+      const p = this.pins.acquire(view, op.len, 'buffer');
+      op.pin = p;
+      op.addr = (op.addr as number) + p.base + viewByteOffset(view);
     }
     const views = op.views;
     if (views !== undefined) {
-      const ids: number[] = [];
+      const held: Pin[] = [];
       const iov = op.iov!;
-      for (let k = 0; k < views.length; k++) {
-        const id = this.pinIds.take();
-        const addr = this._n.pin(this._handle, id, views[k]!);
-        if (addr < 0) {
-          this.pinIds.give(id);
-          for (const p of ids) this.unpinId(p);
-          if (op.pinId >= 0) { this.unpinId(op.pinId); op.pinId = -1; }
-          throw pinError(addr, `buffers[${k}]`, views[k]);
+      try {
+        for (let k = 0; k < views.length; k++) {
+          const v = views[k]!;
+          const p = this.pins.acquire(v, iov[k * 4 + 2]!, `buffers[${k}]`);
+          held.push(p);
+          putU64(iov, k * 4, p.base + viewByteOffset(v));
         }
-        ids.push(id);
-        putU64(iov, k * 4, addr);
+      } catch (err) {
+        for (const p of held) this.pins.release(p);
+        if (op.pin !== undefined) this.pins.release(op.pin);
+        op.pin = undefined;
+        throw err;
       }
-      op.pinIds = ids;
+      op.pins = held;
     }
   }
 
   private unpinOp(op: Operation): void {
-    if (op.pinId >= 0) this.unpinId(op.pinId);
-    op.pinId = -1;
-    if (op.pinIds !== undefined) for (const id of op.pinIds) this.unpinId(id);
-    op.pinIds = undefined;
-  }
-
-  private unpinId(id: number): void {
-    this._n.unpin(this._handle, id);
-    this.pinIds.give(id);
+    if (op.pin !== undefined) this.pins.release(op.pin);
+    op.pin = undefined;
+    if (op.pins !== undefined) for (const p of op.pins) this.pins.release(p);
+    op.pins = undefined;
   }
 
   /**
@@ -393,8 +388,8 @@ export class RingCore {
     r.hold = op.hold;
     r.view = op.view;
     r.views = op.views;
-    r.pin = op.pinId;
-    r.pins = op.pinIds;
+    r.pin = op.pin;
+    r.pins = op.pins;
     r.syscall = op.syscall;
     r.path = op.path;
     r.dest = op.dest;
@@ -738,8 +733,8 @@ export class RingCore {
 
   /** Returns a request's record to the table once the kernel is done with everything it holds. */
   private releaseRequest(r: Request): void {
-    if (r.pin >= 0) this.unpinId(r.pin);
-    if (r.pins !== undefined) for (const id of r.pins) this.unpinId(id);
+    if (r.pin !== undefined) this.pins.release(r.pin);
+    if (r.pins !== undefined) for (const p of r.pins) this.pins.release(p);
     this._req.release(r);
   }
 
@@ -874,6 +869,8 @@ export class RingCore {
       try { hook(); } catch { /* the ring is going away regardless */ }
     }
     this.state = 2;
+    // Nothing is in flight: every pin left is an idle one.
+    this.pins.trim();
     this._n.close(this._handle);
   }
 
