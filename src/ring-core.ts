@@ -10,47 +10,25 @@ import {
 import { native, checkEnabled, classifySetupError, NativeBinding } from './native';
 import { SubmissionQueue } from './sq';
 import { CompletionQueue } from './cq';
-import { addFlags, encodeSqe } from './sqe';
+import { encodeSqe } from './sqe';
 import { Operation } from './operation';
 import { OPS } from './opcodes';
-import { internalAddress, putU64, viewByteOffset } from './memory';
+import { putU64, viewByteOffset } from './memory';
 import { Pin, Pins } from './pins';
 import { Request, RequestTable, CqeHandler, TAG_BIT, Failure, settle } from './requests';
-import {
-  AbortError, TimeoutError, UringError, outOfRange, ringClosed, systemError, unsupportedOp,
-} from './errors';
+import { UringError, outOfRange, ringClosed, systemError, unsupportedOp } from './errors';
 import { validateInteger, validateObject } from './validators';
 import { Probe, readProbe } from './probe';
 import { encodeRestrictions, restrictionCount } from './restrictions';
 import { credentialsEpoch, currentCredentials, Credentials, sameCredentials } from './credentials';
 import { setupFlags, RingOptions, RingFeatures, RingStats } from './setup';
+import {
+  RequestOutcome, abortedError, addListener, linkTimeout, removeListener, signalAborted,
+} from './options';
 import type { OpOptions } from './options';
 import { FixedBuffers } from './buffers';
 
 export type { RingOptions, RingFeatures, OpOptions, RingStats };
-
-const ETIME = -62;
-const ECANCELED = -125;
-const EINTR = -4;
-
-// The signal's own state and listeners, through the intrinsics: a caller's
-// AbortSignal with own `aborted` or `addEventListener` properties is not asked.
-const call = Function.prototype.call;
-const signalAborted = call.bind(Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!) as (s: AbortSignal) => boolean;
-const signalReason = call.bind(Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')!.get!) as (s: AbortSignal) => unknown;
-const addListener = call.bind(EventTarget.prototype.addEventListener) as
-  (t: EventTarget, type: string, f: () => void, o: { once: boolean }) => void;
-const removeListener = call.bind(EventTarget.prototype.removeEventListener) as
-  (t: EventTarget, type: string, f: () => void) => void;
-
-/** A __kernel_timespec for `ms` milliseconds. */
-export function timespec(ms: number): BigInt64Array {
-  const ts = new BigInt64Array(2);
-  const whole = Math.floor(ms / 1000);
-  ts[0] = BigInt(whole);
-  ts[1] = BigInt(Math.round((ms - whole * 1000) * 1e6));
-  return ts;
-}
 
 function rethrow(err: unknown): void {
   throw err;
@@ -87,8 +65,6 @@ export class RingCore {
   /** @internal */ readonly _defer: boolean;
   /** SQE array the last reserve() wrote into: the ring's, or the staging area. */
   private w: Uint32Array;
-  /** Word index (in `w`) of the SQE placed last. */
-  private lastSqe = 0;
   private readonly pins: Pins;
   /** CQEs copied out of the CQ before they are dispatched (4 words each). */
   private readonly batch: Int32Array;
@@ -269,16 +245,20 @@ export class RingCore {
   _submit(op: Operation): Promise<any> {
     try {
       this._checkOpen();
-      const signal = op.signal;
-      if (signal !== undefined && signalAborted(signal)) {
-        return Promise.reject(new AbortError(undefined, { cause: signalReason(signal) }));
-      }
+      const { signal, timeout } = op;
+      if (signal !== undefined && signalAborted(signal)) return Promise.reject(abortedError(signal));
       this.pin(op);
-      const r = this.place(op, op.timeout !== undefined ? 2 : 1);
+      // A timeout is a LINK_TIMEOUT linked after the request, placed with it.
+      if (timeout !== undefined) op.flags |= IOSQE_IO_LINK;
+      const r = this.place(op, timeout !== undefined ? 2 : 1);
       const p = settle(new Promise(r.executor));
       r.promise = p;
       if (op.named) this._named.set(p, [r.slot, r.gen]);
-      if (op.timeout !== undefined || signal !== undefined) this.applyOptions(op, r);
+      if (timeout !== undefined || signal !== undefined) {
+        const outcome = new RequestOutcome(r, timeout);
+        if (timeout !== undefined) this.place(linkTimeout(timeout), 0).handler = outcome.onTimeout;
+        if (signal !== undefined) this._abortWith(r, signal, outcome.onAbort);
+      }
       return p;
     } catch (err) {
       return Promise.reject(err);
@@ -292,7 +272,7 @@ export class RingCore {
   _start(op: Operation, handler: CqeHandler): Request {
     this._checkOpen();
     const signal = op.signal;
-    if (signal !== undefined && signalAborted(signal)) throw new AbortError(undefined, { cause: signalReason(signal) });
+    if (signal !== undefined && signalAborted(signal)) throw abortedError(signal);
     const r = this._startInternal(op, handler);
     if (signal !== undefined) this._abortWith(r, signal);
     return r;
@@ -384,7 +364,6 @@ export class RingCore {
     const i = this.reserve(chain);
     const r = this._req.acquire();
     encodeSqe(this.w, i, op, r.slot, r.gen);
-    this.lastSqe = i;
     r.hold = op.hold;
     r.view = op.view;
     r.views = op.views;
@@ -447,44 +426,6 @@ export class RingCore {
     const at = sq.stage(chain);
     this.w = sq.stagingArray();
     return at;
-  }
-
-  /** Links a timeout after the request just placed and wires its signal. */
-  private applyOptions(op: Operation, req: Request): void {
-    let timedOut = false;
-    let aborted = false;
-    let started = 0;
-    const { signal, timeout } = op;
-    if (timeout !== undefined) {
-      started = performance.now();
-      addFlags(this.w, this.lastSqe, IOSQE_IO_LINK);
-      const ts = timespec(timeout);
-      const t = new Operation(OPS.linkTimeout);
-      t.fd = -1;
-      t.addr = internalAddress(ts);
-      t.len = 1;
-      t.hold = ts;
-      // The timeout's own CQE is -ETIME when it fired, -ECANCELED (or 0) when
-      // the request finished first.
-      const tr = this.place(t, 0);
-      tr.handler = (res) => { if (res === ETIME) timedOut = true; };
-    }
-    if (signal !== undefined) this._abortWith(req, signal, () => { aborted = true; });
-    const { syscall, path, dest } = req;
-    const base = req.fail;
-    req.fail = (res) => {
-      const sys = base !== undefined ? base(res) : systemError(res, syscall, { path, dest });
-      if (res === ECANCELED || res === EINTR) {
-        if (aborted) return new AbortError(undefined, { cause: sys });
-        // The request's CQE may arrive before its timeout's: without the
-        // timeout's -ETIME yet, a cancellation after the time has run out is
-        // the timeout's; an earlier one came from elsewhere (cancelAll, close).
-        if (timeout !== undefined && (timedOut || performance.now() - started >= timeout - 1)) {
-          return new TimeoutError(`${syscall} timed out after ${timeout} ms`, { cause: sys });
-        }
-      }
-      return sys;
-    };
   }
 
   /** @internal Requests other requests can name later (poll, timeout): their user_data, by promise. */

@@ -8,8 +8,8 @@ import { Operation } from '../operation';
 import { internalAddress } from '../memory';
 import { invalidArgType, invalidArgValue } from '../errors';
 import { validateInteger, validateObject } from '../validators';
-import { withOptions, OpOptions } from '../options';
-import { timespec, RingCore } from '../ring-core';
+import { timespec, withOptions, OpOptions } from '../options';
+import type { RingCore } from '../ring-core';
 
 const ETIME = -62;
 // The Date's own time, not a getTime the caller may have put on the object.
