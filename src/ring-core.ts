@@ -21,7 +21,7 @@ import { validateInteger, validateObject } from './validators';
 import { Probe, readProbe } from './probe';
 import { encodeRestrictions, restrictionCount } from './restrictions';
 import { credentialsEpoch, currentCredentials, Credentials, sameCredentials } from './credentials';
-import { setupFlags, RingOptions, RingFeatures, RingStats } from './setup';
+import { readRingOptions, setupFlags, RingOptions, RingFeatures, RingStats } from './setup';
 import {
   RequestOutcome, abortedError, addListener, linkTimeout, removeListener, signalAborted,
 } from './options';
@@ -109,10 +109,10 @@ export class RingCore {
   };
 
   constructor(options: RingOptions = {}) {
-    validateObject(options, 'options');
-    const entries = options.entries === undefined ? 256 : validateInteger(options.entries, 'options.entries', 1, 32768);
-    const s = setupFlags(options, (x) => x instanceof RingCore);
-    const restrictions = options.restrictions === undefined ? undefined : encodeRestrictions(options.restrictions);
+    const o = readRingOptions(options);
+    const entries = o.entries === undefined ? 256 : validateInteger(o.entries, 'options.entries', 1, 32768);
+    const s = setupFlags(o, (x) => x instanceof RingCore);
+    const restrictions = o.restrictions === undefined ? undefined : encodeRestrictions(o.restrictions);
     checkEnabled();
     const n = native();
     const r = n.setup(entries, s.flags, s.cpu, s.idle, s.cq, s.wq);
@@ -159,7 +159,7 @@ export class RingCore {
       // The probe is a register call the sandbox may not allow: ask first.
       this.probe();
       let rc = n.register(r.fd, Register.REGISTER_RESTRICTIONS, restrictions, restrictionCount(restrictions));
-      if (rc >= 0 && !options.disabled) rc = n.register(r.fd, Register.REGISTER_ENABLE_RINGS, null, 0);
+      if (rc >= 0 && !o.disabled) rc = n.register(r.fd, Register.REGISTER_ENABLE_RINGS, null, 0);
       if (rc < 0) {
         if (this._eventfd >= 0) n.closeFd(this._eventfd);
         n.close(r.handle);

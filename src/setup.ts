@@ -2,7 +2,7 @@
 // the IORING_SETUP_* flags and parameters they become.
 import { FeatureName, Setup } from './constants';
 import { UringError, invalidArgType } from './errors';
-import { validateBoolean, validateInteger } from './validators';
+import { validateBoolean, validateInteger, validateObject } from './validators';
 import type { Restrictions } from './restrictions';
 import type { RingCore } from './ring-core';
 
@@ -48,14 +48,6 @@ export interface RingOptions {
 /** The kernel's feature bits as named booleans. */
 export type RingFeatures = Readonly<Record<FeatureName, boolean>>;
 
-/** Options every operation accepts. */
-export interface OpOptions {
-  /** Cancels the operation (IORING_OP_ASYNC_CANCEL) and rejects with an AbortError. */
-  signal?: AbortSignal;
-  /** Milliseconds before the operation is cancelled (a linked timeout) and rejects with a TimeoutError. */
-  timeout?: number;
-}
-
 /** Counters for tests and tuning. */
 export interface RingStats {
   /** io_uring_enter calls made. */
@@ -72,23 +64,45 @@ export interface RingStats {
   staged: number;
 }
 
-/** The IORING_SETUP_* flags and parameters `o` asks for; throws on a bad option before any syscall. */
+/**
+ * A plain copy of the caller's ring options: each property read once (and
+ * those of `sqpoll`), so that nothing later asks the caller's object again.
+ */
+export function readRingOptions(options: unknown): RingOptions {
+  const o = validateObject(options, 'options') as RingOptions;
+  const {
+    entries, cqEntries, clamp, sqpoll, singleIssuer, deferTaskrun, coopTaskrun, noSqArray, submitAll,
+    attachWq, disabled, restrictions, rawFlags,
+  } = o;
+  let sq = sqpoll;
+  if (typeof sqpoll === 'object' && sqpoll !== null) {
+    const { idleMs, cpu } = sqpoll;
+    sq = { idleMs, cpu };
+  }
+  return {
+    entries, cqEntries, clamp, sqpoll: sq, singleIssuer, deferTaskrun, coopTaskrun, noSqArray, submitAll,
+    attachWq, disabled, restrictions, rawFlags,
+  };
+}
+
+/** The IORING_SETUP_* flags and parameters `o` (from readRingOptions) asks for; throws on a bad option before any syscall. */
 export function setupFlags(o: RingOptions, isRing: (x: unknown) => boolean): { flags: number; cpu: number; idle: number; cq: number; wq: number } {
   let flags = 0;
   let cpu = 0;
   let idle = 0;
   let cq = 0;
   let wq = 0;
-  if (o.sqpoll !== undefined && o.sqpoll !== false) {
+  const sqpoll = o.sqpoll;
+  if (sqpoll !== undefined && sqpoll !== false) {
     flags |= Setup.SQPOLL;
-    if (typeof o.sqpoll === 'object' && o.sqpoll !== null) {
-      if (o.sqpoll.idleMs !== undefined) idle = validateInteger(o.sqpoll.idleMs, 'options.sqpoll.idleMs', 0, 0xffffffff);
-      if (o.sqpoll.cpu !== undefined) {
-        cpu = validateInteger(o.sqpoll.cpu, 'options.sqpoll.cpu', 0, 0xffffffff);
+    if (typeof sqpoll === 'object' && sqpoll !== null) {
+      if (sqpoll.idleMs !== undefined) idle = validateInteger(sqpoll.idleMs, 'options.sqpoll.idleMs', 0, 0xffffffff);
+      if (sqpoll.cpu !== undefined) {
+        cpu = validateInteger(sqpoll.cpu, 'options.sqpoll.cpu', 0, 0xffffffff);
         flags |= Setup.SQ_AFF;
       }
-    } else if (o.sqpoll !== true) {
-      throw invalidArgType('options.sqpoll', 'of type boolean or object', o.sqpoll);
+    } else if (sqpoll !== true) {
+      throw invalidArgType('options.sqpoll', 'of type boolean or object', sqpoll);
     }
   }
   if (o.cqEntries !== undefined) {
