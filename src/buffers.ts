@@ -81,13 +81,23 @@ class Region {
  * writeFixed() and sendFixed(); give it back with `release()`.
  */
 export class FixedBuffer {
+  // The fields the kernel's view of the buffer depends on are private, so
+  // neither a forged object nor an assignment can point a request elsewhere.
+  readonly #pool: FixedBuffers;
+  readonly #index: number;
+  readonly #size: number;
+  readonly #addr: number;
   /** The slot in the ring's registered buffer table (`buf_index`). */
-  readonly index: number;
+  get index(): number { return this.#index; }
   /** Size of the buffer in bytes. */
-  readonly byteLength: number;
-  /** @internal */ readonly _pool: FixedBuffers;
+  get byteLength(): number { return this.#size; }
+  /** @internal */ get _pool(): FixedBuffers { return this.#pool; }
+  /** @internal */ get _addr(): number { return this.#addr; }
+  /** @internal Whether `x` was made by this class (no code of `x` runs). */
+  static _is(x: unknown): x is FixedBuffer {
+    return typeof x === 'object' && x !== null && #addr in x;
+  }
   /** @internal */ readonly _region: Region;
-  /** @internal */ readonly _addr: number;
   /** @internal */ readonly _view: Buffer;
   /** @internal 0 free, 1 handed out, 2 unregistered. */ _state = 0;
   /** @internal Requests in flight on this buffer. */ _inflight = 0;
@@ -103,11 +113,11 @@ export class FixedBuffer {
 
   /** @internal */
   constructor(pool: FixedBuffers, region: Region, index: number, offset: number, size: number) {
-    this._pool = pool;
+    this.#pool = pool;
     this._region = region;
-    this.index = index;
-    this.byteLength = size;
-    this._addr = region.mem.address + offset;
+    this.#index = index;
+    this.#size = size;
+    this.#addr = region.mem.address + offset;
     this._view = Buffer.from(region.mem.buffer, offset, size);
   }
 
@@ -319,7 +329,7 @@ export class FixedBuffers {
 
   /** @internal Checks that `buffer` is a handed-out FixedBuffer of `ring`, for an operation. */
   _use(buffer: unknown, ring: RingCore, name: string): FixedBuffer {
-    if (!(buffer instanceof FixedBuffer)) {
+    if (!FixedBuffer._is(buffer)) {
       throw invalidArgType(name, 'an instance of FixedBuffer (from ring.buffers)', buffer);
     }
     if (buffer._pool.ring !== ring) {
@@ -330,7 +340,7 @@ export class FixedBuffers {
   }
 
   private own(buffer: FixedBuffer, name: string): void {
-    if (!(buffer instanceof FixedBuffer)) throw invalidArgType(name, 'an instance of FixedBuffer', buffer);
+    if (!FixedBuffer._is(buffer)) throw invalidArgType(name, 'an instance of FixedBuffer', buffer);
     if (buffer._pool !== this) {
       throw new UringError('ERR_URING_FOREIGN_BUFFER', `The "${name}" FixedBuffer belongs to another ring`);
     }
