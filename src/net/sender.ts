@@ -19,7 +19,8 @@ export interface SenderOptions {
   highWaterMark: number;
   zeroCopyThreshold: number | false | undefined;
   onDrain(): void;
-  onError(res: number): void;
+  /** A send failed with -errno `res`, or could not be made at all (`err`). */
+  onError(res: number, err?: Error): void;
   /** Everything was sent after end(). */
   onFlushed(): void;
 }
@@ -101,16 +102,24 @@ export class Sender {
     if (this.inFlight || this.fd === -1 || this.aborted || this.bufs.length === 0) return;
     this.inFlight = true;
     const bufs = this.bufs;
-    if (bufs.length === 1) {
-      const b = bufs[0]!;
-      if (b.length >= this.zcThreshold) {
-        this.zcPending++;
-        sendZeroCopy(this.ring, this.fd, b, this.onZc);
+    // Each send pins the memory it points at until its CQE. A buffer the
+    // caller detached (transferred) while it waited in the queue cannot be
+    // pinned: the write fails instead of sending memory that is not its own.
+    try {
+      if (bufs.length === 1) {
+        const b = bufs[0]!;
+        if (b.length >= this.zcThreshold) {
+          sendZeroCopy(this.ring, this.fd, b, this.onZc);
+          this.zcPending++;
+        } else {
+          sendFrom(this.ring, this.fd, b, this.onSent);
+        }
       } else {
-        sendFrom(this.ring, this.fd, b, this.onSent);
+        sendFromMany(this.ring, this.fd, bufs.length > IOV_MAX ? bufs.slice(0, IOV_MAX) : bufs.slice(), this.onSent);
       }
-    } else {
-      sendFromMany(this.ring, this.fd, bufs.length > IOV_MAX ? bufs.slice(0, IOV_MAX) : bufs.slice(), this.onSent);
+    } catch (err) {
+      this.inFlight = false;
+      this.o.onError(-22, err as Error);
     }
   }
 
@@ -128,7 +137,11 @@ export class Sender {
     let k = 0;
     let n = res;
     while (k < bufs.length && n >= bufs[k]!.length) n -= bufs[k++]!.length;
-    if (n > 0) bufs[k] = bufs[k]!.subarray(n);
+    if (n > 0) {
+      // The rest of a partly sent buffer; a detached one has no rest to send.
+      const b = bufs[k]!;
+      bufs[k] = b.length > n ? b.subarray(n) : Buffer.alloc(0);
+    }
     const done = k === 0 ? undefined : this.cbs.splice(0, k);
     if (k > 0) bufs.splice(0, k);
     this.kick();

@@ -98,7 +98,7 @@ export class Socket extends EventEmitter implements AsyncIterable<Buffer | strin
         : validateInteger(options.writableHighWaterMark, 'options.writableHighWaterMark', 0, 2 ** 31 - 1),
       zeroCopyThreshold: options.zeroCopyThreshold,
       onDrain: () => this.emit('drain'),
-      onError: (res) => this.destroy(netError(res, 'write')),
+      onError: (res, err) => this.destroy(err ?? netError(res, 'write')),
       onFlushed: () => this.flushed(),
     });
     if (options.noDelay) this.noDelay = true;
