@@ -4,6 +4,8 @@
 // are never open), and paths are plain names inside its temporary directory,
 // never containing '/' or '..' (so no symlink it creates can point outside).
 import { FixedFile } from '../../src/files';
+import { Hostility, fickleOption, forgedFixedFile as forgedWithGetters, proxyArray, reentrantOptions } from './hostile';
+import { honestView, lyingPath, lyingView, lyingViews } from './lying-views';
 
 /**
  * A FixedFile whose index the constructor would refuse (it validates), made
@@ -43,13 +45,15 @@ export interface Ctx {
   /** Another live ring (for foreign FixedFiles). */
   other: Ring;
   /** Descriptors the fuzzer owns for this batch: devnull, devzero, a file, a pipe, the directory. */
-  fds: { devnull: number; devzero: number; file: number; pipeR: number; pipeW: number; dir: number };
+  fds: { devnull: number; devzero: number; urandom: number; file: number; pipeR: number; pipeW: number; dir: number };
   /** fds returned by openat that nobody else uses: the only ones closeFd may close. */
   disposable: number[];
   /** Promises returned by pollAdd (valid pollRemove targets while live). */
   polls: Promise<number>[];
   /** Absolute path of the temporary directory. */
   dir: string;
+  /** Lying views, fickle and re-entrant getters, Proxy arrays and what they did (hostile.ts). */
+  h: Hostility;
 }
 
 const trapHandler: ProxyHandler<object> = {};
@@ -95,6 +99,18 @@ export const HOSTILE_STRINGS: readonly string[] = [
 /** Any value at all, of any type. */
 export function hostile(c: Ctx): unknown {
   const r = c.rng;
+  if (r.chance(0.15)) {
+    const h = c.h;
+    switch (r.int(4)) {
+      case 0: if (h.on('views')) return lyingView(c); break;
+      case 1: if (h.arrays) return proxyArray(c); break;
+      case 2: if (h.accessors) return forgedWithGetters(c); break;
+      default: if (h.accessors) {
+        const o = {};
+        return h.label(o, `{ ${fickleOption(c, o, r.pick(['signal', 'timeout', 'dirfd', 'flags', 'length', 'byteLength', 'buffer', 'index']), r.pick([0, 1, 3, 'x']))} }`);
+      }
+    }
+  }
   switch (r.int(14)) {
     case 0: return r.pick(HOSTILE_NUMBERS);
     case 1: return r.pick(HOSTILE_BIGINTS);
@@ -120,10 +136,10 @@ export function fdArg(c: Ctx): unknown {
   const r = c.rng;
   const f = c.fds;
   switch (r.int(8)) {
-    case 0: case 1: case 2: return r.pick([f.devnull, f.devzero, f.file, f.file, f.pipeR, f.pipeW, f.dir]);
+    case 0: case 1: case 2: return r.pick([f.devnull, f.devzero, f.urandom, f.file, f.file, f.pipeR, f.pipeW, f.dir]);
     case 3: return c.disposable.length ? r.pick(c.disposable) : f.devnull;
     case 4: return r.pick([0x7fffffff, 1_000_000, 65535]); // valid numbers, never open
-    case 5: return new FixedFile(r.chance(0.8) ? c.ring : c.other, r.int(4));
+    case 5: return c.h.accessors && r.chance(0.25) ? forgedWithGetters(c) : new FixedFile(r.chance(0.8) ? c.ring : c.other, r.int(4));
     case 6: return r.pick(HOSTILE_NUMBERS);
     default: return hostile(c);
   }
@@ -132,6 +148,7 @@ export function fdArg(c: Ctx): unknown {
 /** A buffer argument. */
 export function bufArg(c: Ctx): unknown {
   const r = c.rng;
+  if (c.h.on('views') && r.chance(0.3)) return r.chance(0.7) ? lyingView(c) : honestView(c);
   switch (r.int(10)) {
     case 0: return Buffer.alloc(r.pick([0, 1, 16, 4096, 65536]));
     case 1: return new Uint8Array(r.pick([1, 8, 64]));
@@ -147,6 +164,8 @@ export function bufArg(c: Ctx): unknown {
 
 export function bufsArg(c: Ctx): unknown {
   const r = c.rng;
+  if (c.h.on('views') && r.chance(0.2)) return lyingViews(c);
+  if (c.h.arrays && r.chance(0.2)) return proxyArray(c);
   switch (r.int(6)) {
     case 0: return [];
     case 1: case 2: return Array.from({ length: 1 + r.int(4) }, () => (r.chance(0.9) ? Buffer.alloc(1 + r.int(64)) : bufArg(c)));
@@ -191,6 +210,7 @@ export function lengthArg(c: Ctx): unknown {
 export function pathArg(c: Ctx): unknown {
   const r = c.rng;
   const names = ['f1', 'f2', 'd1', 'lnk', 'd1/f1', 'n\u00e9', 'x'.repeat(300)];
+  if (c.h.accessors && r.chance(0.08)) return lyingPath(c);
   switch (r.int(7)) {
     case 0: case 1: return r.pick(names);
     case 2: return `${c.dir}/${r.pick(names)}`;
@@ -226,10 +246,19 @@ export function optionsArg(c: Ctx, extra: Record<string, (c: Ctx) => unknown> = 
   if (r.chance(0.3)) return undefined;
   if (r.chance(0.1)) return hostile(c);
   const o: Record<string, unknown> = {};
-  if (r.chance(0.3)) o.signal = signalArg(c);
-  if (r.chance(0.3)) o.timeout = timeoutArg(c);
-  for (const [k, g] of Object.entries(extra)) if (r.chance(0.5)) o[k] = g(c);
+  const fickle: string[] = [];
+  const set = (k: string, v: unknown): void => {
+    // A getter that throws on the first or second read, answers differently
+    // each time, or calls back into the ring before answering.
+    if (c.h.accessors && r.chance(0.15)) fickle.push(fickleOption(c, o, k, v));
+    else o[k] = v;
+  };
+  if (r.chance(0.3)) set('signal', signalArg(c));
+  if (r.chance(0.3)) set('timeout', timeoutArg(c));
+  for (const [k, g] of Object.entries(extra)) if (r.chance(0.5)) set(k, g(c));
+  if (fickle.length) c.h.label(o, `{ ${fickle.join('; ')} }`);
   if (r.chance(0.05)) return new Proxy(o, { get(t, k) { if (r.chance(0.5)) throw new TrapError('options get'); return Reflect.get(t, k); } });
+  if (c.h.on('reentry') && r.chance(0.03)) return reentrantOptions(c, o);
   return o;
 }
 
