@@ -2,7 +2,7 @@
 // syscall and path; library misuse carries a stable ERR_* code. The codes are
 // part of the API: never change or reuse one.
 import { getSystemErrorMap } from 'node:util';
-import { inspect } from 'node:util';
+import { inspect, types } from 'node:util';
 
 const systemErrors: Map<number, [string, string]> = getSystemErrorMap();
 
@@ -76,8 +76,14 @@ function withCode<T extends Error>(err: T, code: string): T & { code: string } {
   return err as T & { code: string };
 }
 
+/** Whether `value` is a Proxy whose handler was revoked (found without running any trap). */
+export function isRevokedProxy(value: unknown): boolean {
+  return types.isProxy(value) && inspect(value, { showProxy: true, depth: -1 }).startsWith('<Revoked Proxy>');
+}
+
 function describe(value: unknown): string {
   if (value == null) return ` Received ${value}`;
+  if (isRevokedProxy(value)) return ' Received a revoked Proxy';
   if (typeof value === 'function') return ` Received function ${(value as { name?: string }).name || '<anonymous>'}`;
   if (typeof value === 'object') {
     const ctor = (value as object).constructor?.name;

@@ -13,7 +13,7 @@
 // can detach it; the request's record keeps it alive.
 import { types } from 'node:util';
 import { native } from './native';
-import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { invalidArgType, invalidArgValue, isRevokedProxy, outOfRange } from './errors';
 
 type Getter = (self: unknown) => unknown;
 const call = Function.prototype.call;
@@ -90,7 +90,7 @@ export function pinError(code: number, name: string, view: unknown): Error {
  * per element) into a new array that later code iterates instead.
  */
 export function readArray<T = unknown>(value: unknown, name: string, expected: string, max: number): T[] {
-  if (!arrayIsArray(value)) throw invalidArgType(name, expected, value);
+  if (isRevokedProxy(value) || !arrayIsArray(value)) throw invalidArgType(name, expected, value);
   const arr = value as unknown[];
   const n = arr.length;
   if (typeof n !== 'number' || !(n >= 0 && n <= max)) throw outOfRange(`${name}.length`, `>= 0 && <= ${max}`, n);
@@ -101,7 +101,12 @@ export function readArray<T = unknown>(value: unknown, name: string, expected: s
 
 /** A path as the kernel gets it: a NUL-terminated copy, and its text for errors. */
 export class KernelPath {
+  readonly #brand = true;
   constructor(readonly bytes: Uint8Array, readonly shown: string) {}
+  /** Whether `x` was made by this class (no code of `x` runs). */
+  static _is(x: unknown): x is KernelPath {
+    return typeof x === 'object' && x !== null && #brand in x;
+  }
 }
 
 /**
@@ -110,7 +115,7 @@ export class KernelPath {
  * library made already is used as it is.
  */
 export function kernelPath(value: unknown, name: string): KernelPath {
-  if (value instanceof KernelPath) return value; // copied already, by the library
+  if (KernelPath._is(value)) return value; // copied already, by the library
   if (typeof value === 'string') {
     if (value.includes('\u0000')) throw invalidArgValue(name, value, 'must be a string without null bytes');
     const b = Buffer.allocUnsafeSlow(Buffer.byteLength(value) + 1);

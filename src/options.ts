@@ -2,7 +2,7 @@
 // returned by optionsOf() (one read of each property they use), validate the
 // plain values, and put the per-request ones on the Operation with
 // requestOptions(). Nothing reads the caller's object after that.
-import { AbortError, TimeoutError, invalidArgType, systemError } from './errors';
+import { AbortError, TimeoutError, invalidArgType, isRevokedProxy, systemError } from './errors';
 import { validateInteger } from './validators';
 import { Operation } from './operation';
 import { OPS } from './opcodes';
@@ -27,18 +27,34 @@ export const MAX_TIMEOUT_MS = 2 ** 42;
 /** `options` when it is an object, undefined when omitted; throws otherwise. */
 export function optionsOf<T extends object>(options: T | undefined, name = 'options'): Partial<T> | undefined {
   if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object') throw invalidArgType(name, 'of type object', options);
+  if (options === null || typeof options !== 'object' || isRevokedProxy(options)) {
+    throw invalidArgType(name, 'of type object', options);
+  }
   return options as Partial<T>;
 }
 
 /** Validates a signal and a timeout already read from the caller's options and puts them on `op`. */
 export function requestOptions(op: Operation, signal: unknown, timeout: unknown, name = 'options'): Operation {
   if (signal !== undefined) {
-    if (!(signal instanceof AbortSignal)) throw invalidArgType(`${name}.signal`, 'an instance of AbortSignal', signal);
+    if (!isAbortSignal(signal)) throw invalidArgType(`${name}.signal`, 'an instance of AbortSignal', signal);
     op.signal = signal;
   }
   if (timeout !== undefined) op.timeout = validateInteger(timeout, `${name}.timeout`, 0, MAX_TIMEOUT_MS);
   return op;
+}
+
+/**
+ * Whether `x` is a real AbortSignal: asked of the engine (its `aborted`
+ * getter throws for anything else), not of the object's prototype chain.
+ */
+function isAbortSignal(x: unknown): x is AbortSignal {
+  if (typeof x !== 'object' || x === null) return false;
+  try {
+    signalAborted(x as AbortSignal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Reads `signal` and `timeout` from options that carry nothing else, and puts them on `op`. */

@@ -1,6 +1,6 @@
 // Argument checks that run before anything touches the ring: a refused call
 // consumes no SQE and makes no syscall. Numbers are never truncated or wrapped.
-import { invalidArgType, outOfRange } from './errors';
+import { invalidArgType, isRevokedProxy, outOfRange } from './errors';
 
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -65,7 +65,7 @@ export function validateFunction(value: unknown, name: string): (...args: never[
 }
 
 export function validateObject(value: unknown, name: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object') throw invalidArgType(name, 'of type object', value);
+  if (value === null || typeof value !== 'object' || isRevokedProxy(value)) throw invalidArgType(name, 'of type object', value);
   return value as Record<string, unknown>;
 }
 

@@ -3,6 +3,7 @@
 // errors ('open', 'stat', 'unlink', ...), so a failed CQE becomes the same
 // error node:fs/promises would give. Files are FileTargets (operation.ts):
 // an fd, or the registered slot of a FileHandle.
+import { types } from 'node:util';
 import { AT_FDCWD, AT_REMOVEDIR, STATX_BASIC_STATS, STATX_BTIME } from '../constants';
 import { OPS, OpSpec } from '../opcodes';
 import { kernelPath as copyPath, KernelPath } from '../memory';
@@ -15,7 +16,7 @@ export type { KernelPath };
 
 /** The NUL-terminated bytes of a path: a Buffer path as given (byte for byte), anything else from its string. */
 export function kernelPath(path: unknown, shown: string): KernelPath {
-  const p = copyPath(path instanceof Uint8Array ? path : shown, 'path');
+  const p = copyPath(types.isUint8Array(path) ? path : shown, 'path');
   return p.shown === shown ? p : new KernelPath(p.bytes, shown);
 }
 

@@ -11,6 +11,7 @@
 // promise. A handler request can be cancelled through the token it returns.
 // A socket is named by a FileTarget (operation.ts): an fd, or a connection
 // that lives only in a registered slot (a direct descriptor).
+import { types } from 'node:util';
 import {
   ACCEPT_MULTISHOT, AF_INET, AF_INET6, CQE_F_MORE, IOSQE_IO_HARDLINK, MSG_NOSIGNAL,
   SHUT_RDWR, SOCK_CLOEXEC, SOCK_STREAM, IOSQE_BUFFER_SELECT, RECV_MULTISHOT, IOSQE_FIXED_FILE,
@@ -20,7 +21,7 @@ import type { RingCore } from '../ring-core';
 import type { Ring } from '../ring';
 import { OPS, OpSpec } from '../opcodes';
 import { Operation, FileTarget, SlotChange, isSlot, slotTarget, targetNumber } from '../operation';
-import { internalAddress, putU64, viewLength } from '../memory';
+import { internalAddress, putU64, viewBuffer, viewByteOffset, viewLength } from '../memory';
 import { fileTarget, refuseFixed, FileRef } from '../files';
 import { closeSlot } from '../ops/paths';
 import { withOptions, OpOptions } from '../options';
@@ -59,9 +60,9 @@ function start(ring: RingCore, op: Operation, h: CqeHandler): OpToken {
 
 /** A copy of a caller's sockaddr (read once, through the engine's own extent). */
 function checkSockaddr(addr: unknown): Uint8Array {
-  if (!(addr instanceof Uint8Array)) throw invalidArgType('address', 'an instance of Uint8Array (a sockaddr)', addr);
+  if (!types.isUint8Array(addr)) throw invalidArgType('address', 'an instance of Uint8Array (a sockaddr)', addr);
   const copy = new Uint8Array(viewLength(addr, 'address'));
-  copy.set(new Uint8Array(addr.buffer, addr.byteOffset, copy.length));
+  copy.set(new Uint8Array(viewBuffer(addr as Uint8Array), viewByteOffset(addr as Uint8Array), copy.length));
   const fam = sockaddrFamily(copy);
   if (!((fam === AF_INET && copy.length >= 16) || (fam === AF_INET6 && copy.length >= 28))) {
     throw invalidArgValue('address', addr, 'must be a sockaddr_in or sockaddr_in6 (see encodeSockaddr)');

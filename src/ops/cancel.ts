@@ -3,6 +3,7 @@
 // settles the target itself: its promise settles from its own CQE, exactly
 // once, with its result if it completed first or ECANCELED if the cancel won,
 // and the memory it holds stays pinned until that CQE.
+import { types } from 'node:util';
 import { ASYNC_CANCEL_ALL, ASYNC_CANCEL_ANY, ASYNC_CANCEL_FD, ASYNC_CANCEL_FD_FIXED, Op } from '../constants';
 import { OPS, OpSpec } from '../opcodes';
 import { Operation, isSlot, targetNumber } from '../operation';
@@ -32,10 +33,10 @@ function cancelOp(options: OpOptions | undefined, notFound: number): Operation {
  * it will complete by itself).
  */
 export function cancel(ring: RingCore, target: unknown, options?: OpOptions): Promise<boolean> {
-  if (!(target instanceof Promise)) throw invalidArgType('target', 'an instance of Promise', target);
+  if (!types.isPromise(target)) throw invalidArgType('target', 'an instance of Promise', target);
   const op = cancelOp(options, -1);
   ring._checkOpen();
-  const r = ring._requestOf(target);
+  const r = ring._requestOf(target as Promise<unknown>);
   if (r === undefined) return Promise.resolve(false);
   // Flags 0 matches by user_data on every kernel (ASYNC_CANCEL_USERDATA is 6.6+).
   op.addr = (BigInt(r.gen) << 32n) | BigInt(r.slot);

@@ -3,6 +3,7 @@
 // splice, tee and poll. Each takes its file already resolved (files.ts
 // fileTarget), reads the other arguments once, validates them and returns an
 // Operation for the ring's submit funnel; none reserves anything.
+import { types } from 'node:util';
 import { FSYNC_DATASYNC, RECVSEND_FIXED_BUF, SPLICE_F_FD_IN_FIXED } from '../constants';
 import { OPS, OpSpec } from '../opcodes';
 import { Operation, FileTarget, isSlot, targetNumber } from '../operation';
@@ -214,7 +215,7 @@ export function nop(options: OpOptions | undefined): Operation {
 
 /** POLL_REMOVE of a poll started by pollAdd() on this ring. */
 export function pollRemove(ring: RingCore, poll: unknown, options: OpOptions | undefined): Operation {
-  const token = poll instanceof Promise ? ring._named.get(poll) : undefined;
+  const token = types.isPromise(poll) ? ring._named.get(poll as Promise<unknown>) : undefined;
   if (token === undefined) throw invalidArgValue('poll', poll, 'must be a promise returned by pollAdd() on this ring');
   const op = new Operation(OPS.pollRemove);
   op.fd = -1;

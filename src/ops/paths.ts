@@ -5,7 +5,7 @@
 import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, O_RDONLY, STATX_BASIC_STATS, STATX_BTIME } from '../constants';
 import { OPS, OpSpec } from '../opcodes';
 import { Operation } from '../operation';
-import { refuseFixed } from '../files';
+import { FixedFile, refuseFixed } from '../files';
 import { KernelPath, internalAddress, kernelPath, putU64 } from '../memory';
 import { optionsOf, requestOptions, withOptions, OpOptions } from '../options';
 import { validateFd, validateInt32, validateInteger, validateU64, validateUint32 } from '../validators';
@@ -119,7 +119,7 @@ export function statxPath(p: KernelPath, dirfd: number, flags: number, mask: num
 
 /** statx(2) with the caller's options. */
 export function statx(path: unknown, options: { dirfd?: number; flags?: number; mask?: number } & OpOptions | undefined): Operation {
-  refuseFixed(typeof path === 'string' || path instanceof Uint8Array ? 0 : path, 'path', 'statx');
+  if (FixedFile._is(path)) refuseFixed(path, 'path', 'statx');
   const p = kernelPath(path, 'path');
   const o = optionsOf(options);
   if (o === undefined) return statxPath(p, AT_FDCWD, 0, STATX_BASIC_STATS | STATX_BTIME);

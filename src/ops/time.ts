@@ -2,6 +2,7 @@
 // waiting for a number of completions, absolute deadlines on a chosen clock,
 // and removing or moving a pending timeout. The timespec each request points
 // at is held by its record until the CQE.
+import { types } from 'node:util';
 import { TIMEOUT_ABS, TIMEOUT_BOOTTIME, TIMEOUT_REALTIME, TIMEOUT_UPDATE } from '../constants';
 import { OPS } from '../opcodes';
 import { Operation } from '../operation';
@@ -66,7 +67,7 @@ export function encodeTimeout(spec: number | TimeoutSpec, name = 'timeout'): Enc
     ts = timespec(validateInteger(ms, `${name}.ms`, 0, MAX_MS));
   } else {
     flags |= TIMEOUT_ABS;
-    if (at instanceof Date) {
+    if (types.isDate(at)) {
       if (clock !== 'realtime') throw invalidArgValue(`${name}.at`, at, "may be a Date only with clock: 'realtime'");
       ts = timespec(validateInteger(dateTime(at), `${name}.at`, 0, Number.MAX_SAFE_INTEGER));
     } else if (typeof at === 'bigint') {
@@ -120,7 +121,7 @@ export function sleep(ms: number, options?: OpOptions): Operation {
 
 /** The user_data of a timeout started on this ring, or throws. */
 function tokenOf(ring: RingCore, target: unknown, name: string): [number, number] {
-  const token = target instanceof Promise ? ring._named.get(target) : undefined;
+  const token = types.isPromise(target) ? ring._named.get(target as Promise<unknown>) : undefined;
   if (token === undefined) {
     throw invalidArgValue(name, target, 'must be a promise returned by timeout() or sleep() on this ring');
   }
