@@ -9,8 +9,14 @@ export interface RoundResult {
   seconds: number;
   /** Bytes moved, for throughput workloads. */
   bytes?: number;
-  /** CPU seconds (user + system) this process spent. */
+  /**
+   * CPU seconds (user + system) the work cost, when the variant measures it
+   * itself (a C program, a server in another process); otherwise the
+   * harness measures this process.
+   */
   cpuSeconds?: number;
+  userSeconds?: number;
+  sysSeconds?: number;
   /** Per-operation latencies in nanoseconds, when sampled. */
   latenciesNs?: Float64Array;
 }
@@ -58,6 +64,9 @@ export interface VariantSummary {
   /** ops/s of each round, in order. */
   samples: number[];
   cpu_us_per_op?: number;
+  /** The user-space and kernel parts of cpu_us_per_op. */
+  cpu_user_us_per_op?: number;
+  cpu_sys_us_per_op?: number;
   p50_us?: number;
   p99_us?: number;
   p999_us?: number;
@@ -79,11 +88,15 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
   const samples = new Map<string, number[]>();
   const bytes = new Map<string, number[]>();
   const cpu = new Map<string, number[]>();
+  const user = new Map<string, number[]>();
+  const sys = new Map<string, number[]>();
   const lat = new Map<string, Float64Array[]>();
   for (const v of w.variants) {
     samples.set(v.name, []);
     bytes.set(v.name, []);
     cpu.set(v.name, []);
+    user.set(v.name, []);
+    sys.set(v.name, []);
     lat.set(v.name, []);
     await v.run(Math.min(300, o.roundMs)); // warm-up: JIT, page cache, ring setup
   }
@@ -94,7 +107,12 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
       const c1 = process.cpuUsage(c0);
       samples.get(v.name)!.push(res.ops / res.seconds);
       if (res.bytes !== undefined) bytes.get(v.name)!.push(res.bytes / res.seconds);
-      cpu.get(v.name)!.push(((c1.user + c1.system) / 1e6) / Math.max(1, res.ops));
+      const ops = Math.max(1, res.ops);
+      const u = res.userSeconds ?? c1.user / 1e6;
+      const k = res.sysSeconds ?? c1.system / 1e6;
+      cpu.get(v.name)!.push((res.cpuSeconds ?? u + k) / ops);
+      user.get(v.name)!.push(u / ops);
+      sys.get(v.name)!.push(k / ops);
       if (res.latenciesNs) lat.get(v.name)!.push(res.latenciesNs);
       o.onRound?.(r, v.name);
     }
@@ -115,6 +133,8 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
       rounds: s.length,
       samples: s.map((x) => Math.round(x)),
       cpu_us_per_op: Number((median(cpu.get(v.name)!) * 1e6).toFixed(3)),
+      cpu_user_us_per_op: Number((median(user.get(v.name)!) * 1e6).toFixed(3)),
+      cpu_sys_us_per_op: Number((median(sys.get(v.name)!) * 1e6).toFixed(3)),
     };
     if (second !== undefined) {
       out.ratio_vs_secondary = Number((ops / second).toFixed(3));
@@ -144,7 +164,7 @@ export function formatTable(rows: VariantSummary[], unit: string): string {
   if (rows.length === 0) return '';
   const secondary = rows[0]!.secondary;
   const head = ['variant', 'ops/s (median)', 'vs ' + rows[0]!.baseline, secondary ? `vs ${secondary}` : '',
-    'MB/s', 'CPU us/op', 'p50 us', 'p99 us', 'p99.9 us'];
+    'MB/s', 'CPU us/op', 'user', 'sys', 'p50 us', 'p99 us', 'p99.9 us'];
   const body = rows.map((r) => [
     r.variant,
     r.ops_per_sec.toLocaleString('en-US'),
@@ -152,6 +172,8 @@ export function formatTable(rows: VariantSummary[], unit: string): string {
     r.ratio_vs_secondary === undefined ? '' : `${r.ratio_vs_secondary.toFixed(3)}x`,
     r.mb_per_sec === undefined ? '' : r.mb_per_sec.toFixed(0),
     r.cpu_us_per_op === undefined ? '' : r.cpu_us_per_op.toFixed(2),
+    r.cpu_user_us_per_op === undefined ? '' : r.cpu_user_us_per_op.toFixed(2),
+    r.cpu_sys_us_per_op === undefined ? '' : r.cpu_sys_us_per_op.toFixed(2),
     r.p50_us === undefined ? '' : r.p50_us.toFixed(1),
     r.p99_us === undefined ? '' : r.p99_us.toFixed(1),
     r.p999_us === undefined ? '' : r.p999_us.toFixed(1),

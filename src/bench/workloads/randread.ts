@@ -4,7 +4,8 @@ import { openSync, closeSync, readSync } from 'node:fs';
 import { open as openPromise } from 'node:fs/promises';
 import { Ring } from '../../ring';
 import { dataFile, } from '../files';
-import { Variant, Workload, xorshift, RoundResult } from '../harness';
+import { LatencySampler, Variant, Workload, xorshift, RoundResult } from '../harness';
+import { cVariant } from '../c-reference';
 
 export interface RandreadConfig {
   size: number;
@@ -15,17 +16,22 @@ export interface RandreadConfig {
 
 export const RANDREAD_DEFAULTS: RandreadConfig = { size: 1 << 30, bs: 4096, iodepth: 32 };
 
-/** Runs `depth` concurrent loops of `op` until the deadline; counts completed ops. */
+/**
+ * Runs `depth` concurrent loops of `op` until the deadline; counts completed
+ * ops and times one in four (as the C reference does).
+ */
 export async function concurrentLoop(depth: number, ms: number,
   op: (worker: number, pos: number) => Promise<unknown>, blocks: number, bs: number, seed = 0): Promise<RoundResult> {
   const rand = xorshift(0x12345 + depth + seed * 7919);
+  const sampler = new LatencySampler(4);
+  const timed = sampler.wrap(op);
   let ops = 0;
   let stop = false;
   const start = performance.now();
   const deadline = start + ms;
   const worker = async (k: number): Promise<void> => {
     while (!stop) {
-      await op(k, (rand() % blocks) * bs);
+      await timed(k, (rand() % blocks) * bs);
       if ((++ops & 255) === 0 && performance.now() > deadline) stop = true;
     }
   };
@@ -33,7 +39,7 @@ export async function concurrentLoop(depth: number, ms: number,
   for (let k = 0; k < depth; k++) ws.push(worker(k));
   await Promise.all(ws);
   const seconds = (performance.now() - start) / 1000;
-  return { ops, seconds, bytes: ops * bs };
+  return { ops, seconds, bytes: ops * bs, latenciesNs: sampler.take() };
 }
 
 export function uringVariant(name: string, path: string, c: RandreadConfig,
@@ -119,17 +125,28 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
       if (sfd < 0) sfd = openSync(path, 'r');
       const buf = Buffer.alloc(c.bs);
       const rand = xorshift(99);
+      const sampler = new LatencySampler(4);
       let ops = 0;
       const start = performance.now();
       const deadline = start + ms;
       for (;;) {
-        readSync(sfd, buf, 0, c.bs, (rand() % blocks) * c.bs);
+        if ((ops & 3) === 3) {
+          const t0 = performance.now();
+          readSync(sfd, buf, 0, c.bs, (rand() % blocks) * c.bs);
+          sampler.record((performance.now() - t0) * 1e6);
+        } else {
+          readSync(sfd, buf, 0, c.bs, (rand() % blocks) * c.bs);
+        }
         if ((++ops & 255) === 0 && performance.now() > deadline) break;
       }
-      return { ops, seconds: (performance.now() - start) / 1000, bytes: ops * c.bs };
+      return { ops, seconds: (performance.now() - start) / 1000, bytes: ops * c.bs, latenciesNs: sampler.take() };
     },
     teardown() { if (sfd >= 0) closeSync(sfd); sfd = -1; },
   });
+
+  // The physical anchor: the same reads from C on raw io_uring.
+  const cref = cVariant('randread', () => [path, String(c.bs), String(c.iodepth), String(blocks), '0'], c.bs);
+  if (cref !== undefined) variants.push(cref);
 
   return { name, unit: `${c.bs} B random read, ${c.iodepth} in flight`, baseline: 'node-filehandle', secondary: 'uring', variants };
 }
