@@ -8,10 +8,10 @@
 export const TAG_BIT = 0x80000000;
 
 /**
- * A failed request, delivered as a value rather than a rejection so that the
- * Error is built inside `settle()`, after the caller's await resumes: V8 then
- * records the caller's async stack in it, which an Error built while reaping
- * completions could not show.
+ * A failed request: the rejection value the ring hands to the request's
+ * promise. The Error itself is built by `failed()`, the rejection handler of
+ * the promise the caller awaits, so that V8 records the caller's async stack
+ * in it, which an Error built while reaping completions could not show.
  */
 export class Failure {
   constructor(
@@ -20,16 +20,15 @@ export class Failure {
   ) {}
 }
 
-/** Unwraps a request's value, turning a Failure into the thrown error. */
-export async function settle<T>(p: Promise<T | Failure>): Promise<T> {
-  const v = await p;
+/** The rejection handler of every request promise: turns a Failure into the thrown error. */
+export function failed(v: unknown): never {
   if (v instanceof Failure) {
     const err = v.build(v.res);
     // Start the stack at the caller's await; the library's frames say nothing.
-    if (err instanceof Error) Error.captureStackTrace(err, settle);
+    if (err instanceof Error) Error.captureStackTrace(err, failed);
     throw err;
   }
-  return v;
+  throw v;
 }
 
 /** Something that counts the requests using it, without a closure per request. */

@@ -15,7 +15,7 @@ import { Operation } from './operation';
 import { OPS } from './opcodes';
 import { putU64, viewByteOffset } from './memory';
 import { Pin, Pins } from './pins';
-import { Request, RequestTable, CqeHandler, TAG_BIT, Failure, settle } from './requests';
+import { Request, RequestTable, CqeHandler, TAG_BIT, Failure, failed } from './requests';
 import { UringError, outOfRange, ringClosed, systemError, unsupportedOp } from './errors';
 import { validateInteger, validateObject } from './validators';
 import { Probe, readProbe } from './probe';
@@ -251,7 +251,8 @@ export class RingCore {
       // A timeout is a LINK_TIMEOUT linked after the request, placed with it.
       if (timeout !== undefined) op.flags |= IOSQE_IO_LINK;
       const r = this.place(op, timeout !== undefined ? 2 : 1);
-      const p = settle(new Promise(r.executor));
+      // One derived promise: successes pass through, failures become errors in failed().
+      const p = new Promise(r.executor).then(undefined, failed);
       r.promise = p;
       if (op.named) this._named.set(p, [r.slot, r.gen]);
       if (timeout !== undefined || signal !== undefined) {
@@ -666,9 +667,10 @@ export class RingCore {
       resolve(value);
     } else {
       const fail = r.fail;
+      const reject = r.reject!;
       const { syscall, path, dest, slotNo } = r;
       this.releaseRequest(r);
-      resolve(new Failure(res, fail ?? ((e: number) => systemError(e, syscall, { path, dest, slot: slotNo }))));
+      reject(new Failure(res, fail ?? ((e: number) => systemError(e, syscall, { path, dest, slot: slotNo }))));
     }
   }
 
