@@ -41,6 +41,9 @@ export interface RequestOwner {
 
 export type CqeHandler = (res: number, flags: number) => void;
 
+/** A Node-style completion callback: an error, or null and the operation's result. */
+export type Callback<T = number> = (err: Error | null, result: T) => void;
+
 export class Request {
   gen = 1;
   resolve: ((v: unknown) => void) | undefined = undefined;
@@ -64,6 +67,8 @@ export class Request {
   map: ((res: number, flags: number) => unknown) | undefined = undefined;
   /** Handles every CQE instead of a promise (multishot, internal requests). */
   handler: CqeHandler | undefined = undefined;
+  /** A caller's completion callback instead of a promise (Ring.callbacks). */
+  callback: Callback<any> | undefined = undefined;
   /** A negative res that is a result, not an error (-ETIME for timeouts), or 0. */
   okRes = 0;
   /** The promise this record settles (cancel(promise) finds the request by it). */
@@ -110,7 +115,7 @@ export class RequestTable {
   /** The live request named by a CQE's user_data, or undefined. */
   lookup(lo: number, hi: number): Request | undefined {
     const r = this.records[lo];
-    if (r === undefined || r.gen !== hi || r.resolve === undefined && r.handler === undefined) return undefined;
+    if (r === undefined || r.gen !== hi || (r.resolve === undefined && r.handler === undefined && r.callback === undefined)) return undefined;
     return r;
   }
 
@@ -128,6 +133,7 @@ export class RequestTable {
     r.change = undefined;
     r.map = undefined;
     r.handler = undefined;
+    r.callback = undefined;
     r.fail = undefined;
     r.okRes = 0;
     r.promise = undefined;
@@ -153,7 +159,7 @@ export class RequestTable {
   /** Every live request (for destroy and cancellation). */
   *each(): IterableIterator<Request> {
     for (const r of this.records) {
-      if (r.resolve !== undefined || r.handler !== undefined) yield r;
+      if (r.resolve !== undefined || r.handler !== undefined || r.callback !== undefined) yield r;
     }
   }
 

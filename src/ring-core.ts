@@ -15,7 +15,7 @@ import { Operation } from './operation';
 import { OPS } from './opcodes';
 import { putU64, viewByteOffset } from './memory';
 import { Pin, Pins } from './pins';
-import { Request, RequestTable, CqeHandler, TAG_BIT, Failure, failed } from './requests';
+import { Callback, Request, RequestTable, CqeHandler, TAG_BIT, Failure, failed } from './requests';
 import { UringError, outOfRange, ringClosed, systemError, unsupportedOp } from './errors';
 import { validateInteger, validateObject } from './validators';
 import { Probe, readProbe } from './probe';
@@ -277,6 +277,16 @@ export class RingCore {
     const r = this._startInternal(op, handler);
     if (signal !== undefined) this._abortWith(r, signal);
     return r;
+  }
+
+  /**
+   * @internal Starts an operation whose result goes to a caller's Node-style
+   * callback instead of a promise (Ring.callbacks). Throws on refusal.
+   */
+  _callback(op: Operation, cb: Callback<any>): void {
+    this._checkOpen();
+    this.pin(op);
+    this.place(op, 1).callback = cb;
   }
 
   /** @internal _start() that works on a closing ring too (cancellations, the close of a slot). */
@@ -649,6 +659,24 @@ export class RingCore {
       h(res, flags);
       return;
     }
+    const cb = r.callback;
+    if (cb !== undefined) {
+      if (r.settled) {
+        this.releaseRequest(r);
+        return;
+      }
+      if (res >= 0 || res === r.okRes) {
+        const map = r.map;
+        const value = map === undefined ? res : map(res, flags);
+        this.releaseRequest(r);
+        cb(null, value);
+      } else {
+        const { fail, syscall, path, dest, slotNo } = r;
+        this.releaseRequest(r);
+        cb((fail !== undefined ? fail(res) : systemError(res, syscall, { path, dest, slot: slotNo })) as Error, 0);
+      }
+      return;
+    }
     const resolve = r.resolve!;
     if (r.settled) {
       // Nobody will see this result: an fd it carries would leak.
@@ -783,6 +811,9 @@ export class RingCore {
         r.handler = undefined;
         r.resolve = noop; // keeps the record live until its CQE
         try { h(-125, 0); } catch { /* a handler's failure must not stop the teardown */ }
+      } else if (r.callback !== undefined) {
+        const cb = r.callback;
+        process.nextTick(cb, reason, 0);
       } else if (r.reject !== undefined) {
         r.reject(reason);
       }

@@ -106,6 +106,43 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
 
   variants.push(plain('uring-sqpoll', true));
 
+  // The callback form (ring.callbacks): the same reads with no promise per
+  // request; each completion submits the worker's next read.
+  let cb: { ring: Ring; fd: number; bufs: Buffer[] } | undefined;
+  variants.push({
+    name: 'uring-callbacks',
+    run(ms) {
+      cb ??= { ring: new Ring({ entries: Math.max(64, c.iodepth * 2) }), fd: openSync(path, 'r'), bufs: Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs)) };
+      const { ring, fd, bufs } = cb;
+      const rand = xorshift(0x12345 + c.iodepth);
+      const sampler = new LatencySampler(4);
+      const started = new Float64Array(c.iodepth);
+      let ops = 0;
+      let live = c.iodepth;
+      let stop = false;
+      const start = performance.now();
+      const deadline = start + ms;
+      return new Promise<RoundResult>((resolve, reject) => {
+        const next = (k: number): void => {
+          if ((ops & 3) === 3) started[k] = performance.now();
+          ring.callbacks.read(fd, bufs[k]!, (rand() % blocks) * c.bs, done[k]!);
+        };
+        const done = bufs.map((_, k) => (err: Error | null): void => {
+          if (err) { stop = true; reject(err); return; }
+          if (started[k] !== 0) { sampler.record((performance.now() - started[k]!) * 1e6); started[k] = 0; }
+          if ((++ops & 255) === 0 && performance.now() > deadline) stop = true;
+          if (!stop) next(k);
+          else if (--live === 0) resolve({ ops, seconds: (performance.now() - start) / 1000, bytes: ops * c.bs, latenciesNs: sampler.take() });
+        });
+        for (let k = 0; k < c.iodepth; k++) next(k);
+      });
+    },
+    async teardown() {
+      if (cb) { await cb.ring.close(); closeSync(cb.fd); }
+      cb = undefined;
+    },
+  });
+
   let fh: Awaited<ReturnType<typeof openPromise>> | undefined;
   variants.push({
     name: 'node-filehandle',
