@@ -5,7 +5,7 @@
 // every other variant, so every ratio to the physical anchor is measured in
 // the same run. Without a compiler the variant is left out, with one line
 // saying why.
-import { spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDir } from './files';
@@ -55,4 +55,50 @@ export function cVariant(name: string, args: () => string[], bytesPerOp = 0): Va
   const program = cProgram(name);
   if (program === undefined) return undefined;
   return { name: 'c-reference', run: async (ms) => runC(program, args(), ms, bytesPerOp) };
+}
+
+/** CPU seconds (user, system) a process has used so far, from /proc/PID/stat. */
+function processCpu(pid: number): [number, number] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const hz = 100; // USER_HZ, fixed at 100 on Linux
+  return [Number(f[11]) / hz, Number(f[12]) / hz];
+}
+
+/**
+ * A C server (the program prints its port, then serves until killed) whose
+ * rounds are driven by `drive(port, ms)`; its CPU per round is read from
+ * /proc, so its rows show the server's cost, like the JavaScript servers'.
+ */
+export function cServerVariant(name: string, drive: (port: number, ms: number) => Promise<RoundResult>): Variant | undefined {
+  const program = cProgram(name);
+  if (program === undefined) return undefined;
+  let child: ChildProcess | undefined;
+  let port: Promise<number> | undefined;
+  const start = (): Promise<number> => {
+    const c = child = spawn(program, [], { stdio: ['ignore', 'pipe', 'inherit'] });
+    return port = new Promise<number>((resolve, reject) => {
+      let out = '';
+      c.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(Number(out.trim()));
+      });
+      c.once('exit', (code) => reject(new Error(`${program} exited with ${code}`)));
+    });
+  };
+  return {
+    name: 'c-reference',
+    async run(ms) {
+      const p = await (port ?? start());
+      const [u0, s0] = processCpu(child!.pid!);
+      const res = await drive(p, ms);
+      const [u1, s1] = processCpu(child!.pid!);
+      return { ...res, userSeconds: u1 - u0, sysSeconds: s1 - s0, cpuSeconds: u1 - u0 + s1 - s0 };
+    },
+    teardown() {
+      child?.kill();
+      child = undefined;
+      port = undefined;
+    },
+  };
 }

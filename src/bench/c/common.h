@@ -33,12 +33,12 @@ struct ring {
   unsigned sq_local_tail;
 };
 
-static void die(const char *what, int err) {
+static inline void die(const char *what, int err) {
   fprintf(stderr, "%s: %s\n", what, strerror(err));
   exit(1);
 }
 
-static void ring_init(struct ring *r, unsigned entries) {
+static inline void ring_init(struct ring *r, unsigned entries) {
   struct io_uring_params p;
   memset(&p, 0, sizeof p);
   r->fd = (int)syscall(__NR_io_uring_setup, entries, &p);
@@ -64,7 +64,7 @@ static void ring_init(struct ring *r, unsigned entries) {
 }
 
 /** The next SQE, zeroed; the caller checked there is room. */
-static struct io_uring_sqe *ring_sqe(struct ring *r) {
+static inline struct io_uring_sqe *ring_sqe(struct ring *r) {
   struct io_uring_sqe *s = &r->sqes[r->sq_local_tail & *r->sq_mask];
   r->sq_local_tail++;
   memset(s, 0, sizeof *s);
@@ -72,7 +72,7 @@ static struct io_uring_sqe *ring_sqe(struct ring *r) {
 }
 
 /** Publishes the SQEs written since the last call and enters the kernel once. */
-static int ring_enter(struct ring *r, unsigned submit, unsigned wait) {
+static inline int ring_enter(struct ring *r, unsigned submit, unsigned wait) {
   /* Release: the SQE contents before the tail that publishes them. */
   atomic_store_explicit((_Atomic unsigned *)r->sq_tail, r->sq_local_tail, memory_order_release);
   int ret;
@@ -83,13 +83,13 @@ static int ring_enter(struct ring *r, unsigned submit, unsigned wait) {
   return ret;
 }
 
-static double now_s(void) {
+static inline double now_s(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static uint64_t now_ns(void) {
+static inline uint64_t now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
@@ -101,12 +101,12 @@ struct lat {
   size_t n, cap;
 };
 
-static void lat_add(struct lat *l, uint64_t ns) {
+static inline void lat_add(struct lat *l, uint64_t ns) {
   if (l->n < l->cap) l->ns[l->n++] = ns > 0xffffffffu ? 0xffffffffu : (uint32_t)ns;
 }
 
 /** Prints the round's result as one JSON line, and the latency samples to `path`. */
-static void report(long ops, double seconds, struct lat *l, const char *path) {
+static inline void report(long ops, double seconds, struct lat *l, const char *path) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   double user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
