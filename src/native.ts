@@ -52,6 +52,8 @@ export interface NativeRing {
   sqRing: ArrayBuffer;
   cqRing: ArrayBuffer;
   sqes: ArrayBuffer;
+  /** One int32: the requests in flight, which the request table keeps up to date (see release_pins in the addon). */
+  live: ArrayBuffer;
 }
 
 /** Why io_uring cannot be used here. */

@@ -96,6 +96,11 @@ export class RequestTable {
   private free: number[] = [];
   /** Live requests. */
   live = 0;
+  /** Where the addon reads `live` when it tears a ring down without JavaScript. */
+  private readonly shared: Int32Array;
+  constructor(shared: ArrayBuffer) {
+    this.shared = new Int32Array(shared);
+  }
   /** CQEs that named no live request. */
   stale = 0;
 
@@ -108,7 +113,7 @@ export class RequestTable {
     } else {
       r = this.records[slot]!;
     }
-    this.live++;
+    this.shared[0] = ++this.live;
     return r;
   }
 
@@ -153,7 +158,7 @@ export class RequestTable {
       c();
     }
     this.free.push(r.slot);
-    this.live--;
+    this.shared[0] = --this.live;
   }
 
   /** Every live request (for destroy and cancellation). */

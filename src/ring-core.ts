@@ -60,7 +60,7 @@ export class RingCore {
   /** @internal */ readonly _handle: object;
   /** @internal */ readonly _sq: SubmissionQueue;
   /** @internal */ readonly _cq: CompletionQueue;
-  /** @internal */ readonly _req = new RequestTable();
+  /** @internal */ readonly _req: RequestTable;
   /** @internal */ readonly _sqpoll: boolean;
   /** @internal */ readonly _defer: boolean;
   /** SQE array the last reserve() wrote into: the ring's, or the staging area. */
@@ -134,6 +134,7 @@ export class RingCore {
     this._defer = (r.flags & Setup.DEFER_TASKRUN) !== 0;
     this._sq = new SubmissionQueue(r.sqRing, r.sqes, r.sqOff, r.sqEntries, (r.flags & Setup.NO_SQARRAY) !== 0);
     this._cq = new CompletionQueue(r.cqRing, r.cqOff, r.cqEntries, (r.flags & Setup.CQE32) !== 0);
+    this._req = new RequestTable(r.live);
     this.pins = new Pins(n, r.handle);
     this.w = this._sq.sqes;
     this.batch = new Int32Array(this._cq.entries * 4);
