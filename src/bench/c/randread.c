@@ -16,35 +16,43 @@ static uint32_t xorshift(void) {
   return x;
 }
 
+static struct ring r;
+static int fd;
+static unsigned bs;
+static uint64_t blocks;
+static char *mem;
+static uint64_t *started;
+
+/** Queues the next read of slot `k` (its own buffer, the next offset of the sequence). */
+static void read_next(unsigned k) {
+  struct io_uring_sqe *s = ring_sqe(&r);
+  s->opcode = IORING_OP_READ;
+  s->fd = fd;
+  s->addr = (uint64_t)(uintptr_t)(mem + (size_t)k * bs);
+  s->len = bs;
+  s->off = (uint64_t)(xorshift() % blocks) * bs;
+  s->user_data = k;
+  started[k] = now_ns();
+}
+
 int main(int argc, char **argv) {
   if (argc < 8) { fprintf(stderr, "usage: randread PATH BS DEPTH BLOCKS SEED MS LATFILE\n"); return 2; }
   const char *path = argv[1];
-  unsigned bs = (unsigned)atoi(argv[2]);
+  bs = (unsigned)atoi(argv[2]);
   unsigned depth = (unsigned)atoi(argv[3]);
-  uint64_t blocks = strtoull(argv[4], NULL, 10);
+  blocks = strtoull(argv[4], NULL, 10);
   unsigned seed = (unsigned)atoi(argv[5]);
   double ms = atof(argv[6]);
   x = (0x12345u + depth + seed * 7919u) ? (0x12345u + depth + seed * 7919u) : 0x9e3779b9u;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) die("open", errno);
-  struct ring r;
   ring_init(&r, depth * 2);
-  char *mem;
   if (posix_memalign((void **)&mem, 4096, (size_t)bs * depth)) die("posix_memalign", ENOMEM);
   memset(mem, 0, (size_t)bs * depth);
-  uint64_t *started = calloc(depth, sizeof *started);
+  started = calloc(depth, sizeof *started);
   struct lat l = { calloc(1 << 20, sizeof(uint32_t)), 0, 1 << 20 };
   long ops = 0, tick = 0;
-  for (unsigned k = 0; k < depth; k++) {
-    struct io_uring_sqe *s = ring_sqe(&r);
-    s->opcode = IORING_OP_READ;
-    s->fd = fd;
-    s->addr = (uint64_t)(uintptr_t)(mem + (size_t)k * bs);
-    s->len = bs;
-    s->off = (uint64_t)(xorshift() % blocks) * bs;
-    s->user_data = k;
-    started[k] = now_ns();
-  }
+  for (unsigned k = 0; k < depth; k++) read_next(k);
   double t0 = now_s(), deadline = t0 + ms / 1000.0;
   unsigned to_submit = depth, in_flight = depth;
   int stop = 0;
@@ -63,14 +71,7 @@ int main(int argc, char **argv) {
       if ((++tick & 3) == 0) lat_add(&l, now_ns() - started[k]);
       if ((ops & 255) == 0 && now_s() > deadline) stop = 1;
       if (!stop) {
-        struct io_uring_sqe *s = ring_sqe(&r);
-        s->opcode = IORING_OP_READ;
-        s->fd = fd;
-        s->addr = (uint64_t)(uintptr_t)(mem + (size_t)k * bs);
-        s->len = bs;
-        s->off = (uint64_t)(xorshift() % blocks) * bs;
-        s->user_data = k;
-        started[k] = now_ns();
+        read_next(k);
         to_submit++;
         in_flight++;
       }
