@@ -3,6 +3,7 @@
 // generation is stale is counted and ignored. While a request is live its
 // record holds every JS object whose memory the SQE points at, so nothing the
 // kernel may touch is collected before the CQE arrives.
+import type { Operation } from './operation';
 
 /** High-word bit reserved for user_data values the library gives to resource tags. */
 export const TAG_BIT = 0x80000000;
@@ -48,41 +49,21 @@ export class Request {
   gen = 1;
   resolve: ((v: unknown) => void) | undefined = undefined;
   reject: ((e: unknown) => void) | undefined = undefined;
-  /** Library-owned memory the kernel may read or write for this request. */
-  hold: unknown = undefined;
-  /** The caller's view(s) the request uses; their memory is pinned (pin ids below) until release. */
-  view: ArrayBufferView | undefined = undefined;
-  views: ArrayBufferView[] | undefined = undefined;
-  pin: import('./pins').Pin | undefined = undefined;
-  pins: import('./pins').Pin[] | undefined = undefined;
-  /** A change to the registered file table, settled by the CQE. */
-  change: import('./operation').SlotChange | undefined = undefined;
-  /** Registered-file slot for errors. */
-  slotNo: number | undefined = undefined;
-  /** Operation name for errors ("read", "openat"). */
-  syscall = '';
-  path: string | undefined = undefined;
-  dest: string | undefined = undefined;
-  /** Turns a successful res into the promised value. */
-  map: ((res: number, flags: number) => unknown) | undefined = undefined;
+  /**
+   * The operation this record carries: everything the kernel may read or
+   * write for it (library memory, the caller's views and their pins) and how
+   * its result is reported (syscall, path, map, fail, ...). Held until the
+   * record is released, after the request's last CQE.
+   */
+  op: Operation | undefined = undefined;
   /** Handles every CQE instead of a promise (multishot, internal requests). */
   handler: CqeHandler | undefined = undefined;
   /** A caller's completion callback instead of a promise (Ring.callbacks). */
   callback: Callback<any> | undefined = undefined;
-  /** A negative res that is a result, not an error (-ETIME for timeouts), or 0. */
-  okRes = 0;
   /** The promise this record settles (cancel(promise) finds the request by it). */
   promise: Promise<unknown> | undefined = undefined;
-  /** Builds the rejection for a negative res (set to customise errors). */
-  fail: ((res: number) => unknown) | undefined = undefined;
   /** Settled early (abort, destroy): the CQE only releases the record. */
   settled = false;
-  /** Its result is a new fd (plain openat): closed if it arrives after the promise was settled early. */
-  returnsFd = false;
-  /** A waiter (poll, accept, timeout, recv...) that close() cancels right away. */
-  waiter = false;
-  /** Told when the request is released (a registered buffer counting its users). */
-  owner: RequestOwner | undefined = undefined;
   /** Cleanup run when the record is released (AbortSignal listeners). */
   cleanup: (() => void) | undefined = undefined;
   readonly executor: (res: (v: unknown) => void, rej: (e: unknown) => void) => void;
@@ -127,31 +108,15 @@ export class RequestTable {
   /** Returns a record to the pool; its generation moves on so late CQEs are recognised. */
   release(r: Request): void {
     r.gen = (r.gen + 1) & 0x7fffffff || 1;
+    const owner = r.op?.owner;
+    r.op = undefined;
     r.resolve = undefined;
     r.reject = undefined;
-    r.hold = undefined;
-    r.view = undefined;
-    r.views = undefined;
-    r.pin = undefined;
-    r.pins = undefined;
-    r.slotNo = undefined;
-    r.change = undefined;
-    r.map = undefined;
     r.handler = undefined;
     r.callback = undefined;
-    r.fail = undefined;
-    r.okRes = 0;
     r.promise = undefined;
-    r.path = undefined;
-    r.dest = undefined;
     r.settled = false;
-    r.returnsFd = false;
-    r.waiter = false;
-    if (r.owner !== undefined) {
-      const o = r.owner;
-      r.owner = undefined;
-      o._requestDone();
-    }
+    if (owner !== undefined) owner._requestDone();
     if (r.cleanup !== undefined) {
       const c = r.cleanup;
       r.cleanup = undefined;

@@ -376,28 +376,11 @@ export class RingCore {
     const i = this.reserve(chain);
     const r = this._req.acquire();
     encodeSqe(this.w, i, op, r.slot, r.gen);
-    r.hold = op.hold;
-    r.view = op.view;
-    r.views = op.views;
-    r.pin = op.pin;
-    r.pins = op.pins;
-    r.syscall = op.syscall;
-    r.path = op.path;
-    r.dest = op.dest;
-    r.slotNo = op.slot;
-    r.map = op.map;
-    r.okRes = op.okRes;
-    r.fail = op.fail;
-    r.returnsFd = op.returnsFd;
-    r.waiter = op.waiter;
-    if (op.owner !== undefined) {
-      r.owner = op.owner;
-      op.owner._requestStarted();
-    }
-    if (op.change !== undefined) {
-      r.change = op.change;
-      op.change.begin();
-    }
+    // The record holds the operation, and with it every byte the kernel may
+    // touch, until its last CQE.
+    r.op = op;
+    if (op.owner !== undefined) op.owner._requestStarted();
+    if (op.change !== undefined) op.change.begin();
     if (!this.referenced) this.ref();
     return r;
   }
@@ -645,14 +628,14 @@ export class RingCore {
   }
 
   private complete(r: Request, res: number, flags: number): void {
-    const change = r.change;
+    const op = r.op!;
+    const change = op.change;
     if (change !== undefined) {
       // The table's view follows the kernel whether or not anyone awaits
       // this. Each CQE of a multishot request is one change, and the request
       // stays armed for the next while CQE_F_MORE is set.
       change.settle(res);
       if ((flags & CQE_F_MORE) !== 0) change.begin();
-      else r.change = undefined;
     }
     if (r.handler !== undefined) {
       const h = r.handler;
@@ -660,53 +643,38 @@ export class RingCore {
       h(res, flags);
       return;
     }
-    const cb = r.callback;
-    if (cb !== undefined) {
-      if (r.settled) {
-        this.releaseRequest(r);
-        return;
-      }
-      if (res >= 0 || res === r.okRes) {
-        const map = r.map;
-        const value = map === undefined ? res : map(res, flags);
-        this.releaseRequest(r);
-        cb(null, value);
-      } else {
-        const { fail, syscall, path, dest, slotNo } = r;
-        this.releaseRequest(r);
-        cb((fail !== undefined ? fail(res) : systemError(res, syscall, { path, dest, slot: slotNo })) as Error, 0);
-      }
-      return;
-    }
-    const resolve = r.resolve!;
     if (r.settled) {
       // Nobody will see this result: an fd it carries would leak.
-      if (res >= 0 && r.returnsFd) this._n.closeFd(res);
+      if (res >= 0 && op.returnsFd) this._n.closeFd(res);
       this.releaseRequest(r);
       return;
     }
-    if (res >= 0 || res === r.okRes) {
-      const map = r.map;
+    const cb = r.callback;
+    if (res >= 0 || res === op.okRes) {
+      const map = op.map;
       let value: unknown = res;
+      const resolve = r.resolve;
       try {
         if (map !== undefined) value = map(res, flags);
       } finally {
         this.releaseRequest(r);
       }
-      resolve(value);
+      if (cb !== undefined) cb(null, value);
+      else resolve!(value);
     } else {
-      const fail = r.fail;
-      const reject = r.reject!;
-      const { syscall, path, dest, slotNo } = r;
+      const reject = r.reject;
       this.releaseRequest(r);
-      reject(new Failure(res, fail ?? ((e: number) => systemError(e, syscall, { path, dest, slot: slotNo }))));
+      const fail = op.fail ?? ((e: number) => systemError(e, op.syscall, { path: op.path, dest: op.dest, slot: op.slot }));
+      if (cb !== undefined) cb(fail(res) as Error, 0);
+      else reject!(new Failure(res, fail));
     }
   }
 
   /** Returns a request's record to the table once the kernel is done with everything it holds. */
   private releaseRequest(r: Request): void {
-    if (r.pin !== undefined) this.pins.release(r.pin);
-    if (r.pins !== undefined) for (const p of r.pins) this.pins.release(p);
+    const op = r.op!;
+    if (op.pin !== undefined) this.pins.release(op.pin);
+    if (op.pins !== undefined) for (const p of op.pins) this.pins.release(p);
     this._req.release(r);
   }
 
@@ -782,7 +750,7 @@ export class RingCore {
         this.release();
         resolve();
       };
-      for (const r of this._req.each()) if (r.waiter) this._cancelRequest(r);
+      for (const r of this._req.each()) if (r.op!.waiter) this._cancelRequest(r);
       timer = setTimeout(() => {
         timer = undefined;
         if (this._req.live > 0) this._cancelAll();
