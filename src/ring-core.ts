@@ -248,8 +248,12 @@ export class RingCore {
       this._checkOpen();
       const { signal, timeout } = op;
       if (signal !== undefined && signalAborted(signal)) return Promise.reject(abortedError(signal));
+      // A timeout is a LINK_TIMEOUT linked after the request, placed with it:
+      // two SQEs that must fit in the SQ together.
+      if (timeout !== undefined && this._sq.entries < 2) {
+        throw outOfRange('options.timeout', 'unset on a ring whose SQ holds one entry (a timeout takes a second, linked SQE)', timeout);
+      }
       this.pin(op);
-      // A timeout is a LINK_TIMEOUT linked after the request, placed with it.
       if (timeout !== undefined) op.flags |= IOSQE_IO_LINK;
       const r = this.place(op, timeout !== undefined ? 2 : 1);
       // One derived promise: successes pass through, failures become errors in failed().
@@ -398,6 +402,9 @@ export class RingCore {
       this.w = sq.stagingArray();
       return at;
     }
+    // Callers check this before pinning anything; a chain longer than the
+    // SQ would wait in the staging area forever.
+    if (chain > sq.entries) throw outOfRange('chain length', `<= ${sq.entries} (the SQ size)`, chain);
     if (!sq.hasStaged()) {
       if (sq.fits(chain)) {
         this.w = sq.sqes;
