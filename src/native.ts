@@ -145,7 +145,7 @@ function shipped(root: string): string {
   return found.length > 0 ? `this package ships ${found.join(', ')}` : 'this package ships no prebuilt binaries';
 }
 
-const REBUILD = 'Build it from source with `npm rebuild uring --build-from-source` (needs python3, make and a C/C++ compiler).';
+const REBUILD = 'Build it from source with `npm rebuild uring --build-from-source` (needs python3, make and a C/C++ compiler)';
 
 /** The addon, or throws UringUnavailableError (never calls io_uring_setup). */
 export function native(): NativeBinding {
@@ -154,11 +154,12 @@ export function native(): NativeBinding {
   if (process.platform !== 'linux') {
     throw (loadError = new UringUnavailableError('not-linux', `platform is ${process.platform}`));
   }
-  const root = join(__dirname, '..', '..');
+  // URING_PREBUILD names another package directory to load from (node-gyp-build's override).
+  const root = process.env.URING_PREBUILD || join(__dirname, '..', '..');
   const finder = require('node-gyp-build/node-gyp-build.js') as NodeGypBuild;
   let file: string;
   try {
-    file = finder.resolve(root);
+    file = finder.resolve(join(__dirname, '..', '..'));
   } catch (err) {
     throw (loadError = new UringUnavailableError('addon',
       `no binary for this Node: looked for ${wanted()} and for a source build in ${join(root, 'build', 'Release')}; `
@@ -174,7 +175,7 @@ export function native(): NativeBinding {
       + `This process wanted ${wanted()}. `
       + (kind === 'source'
         ? 'A source build belongs to the Node version that made it: after changing Node, run `npm rebuild uring`'
-        : `${REBUILD} A prebuilt binary needs glibc 2.28+ (or musl) and a Node whose ABI matches its name`),
+        : `${REBUILD}; a prebuilt binary needs glibc 2.32 or later (or musl) and the Node ABI in its name`),
       undefined, err));
   }
   loaded = { file, kind };
