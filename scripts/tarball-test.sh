@@ -19,8 +19,10 @@ step() { printf '\ntarball: %s\n' "$*"; }
 step "npm pack"
 tgz=$(npm pack --pack-destination "$work" --silent | tail -n 1)
 tgz="$work/$tgz"
-ls -l "$tgz"
 tar tzf "$tgz" | sed 's|^package/||' | sort > "$work/files.txt"
+unpacked=$(tar tvzf "$tgz" | awk '{ s += $3 } END { print s }')
+echo "$(basename "$tgz"): $(stat -c %s "$tgz") bytes, $unpacked bytes unpacked, $(wc -l < "$work/files.txt") files"
+node scripts/check-prebuilds.js
 bad=$(grep -E '^(test|bench|examples|scripts|build|src|\.ci)/|^dist/(test|bench|examples)/|\.(log|tgz|tsbuildinfo)$|(^|/)\.gyp|\.o$' "$work/files.txt" || true)
 if [ -n "$bad" ]; then
   echo "tarball: the package ships files it should not:" >&2
