@@ -137,13 +137,15 @@ export function unsupportedOp(op: string, why = 'this kernel does not support it
 /** Rejected because an AbortSignal fired; `cause` is the ECANCELED error or the signal's reason. */
 export class AbortError extends Error {
   /** Always `ABORT_ERR`, as Node's AbortError. */
-  code = 'ABORT_ERR';
+  declare code: 'ABORT_ERR';
   /** Creates the error; `options.cause` is what aborted the operation. */
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super(message, options);
+    // Own properties in Node's order (its AbortError sets code, then name),
+    // so the keys and util.inspect() output are those of Node's.
+    this.code = 'ABORT_ERR';
+    this.name = 'AbortError';
   }
-  /** `'AbortError'`. */
-  override get name(): string { return 'AbortError'; }
 }
 
 /** Rejected because a per-operation timeout expired before the operation completed. */

@@ -13,9 +13,11 @@ import * as data from '../ops/data';
 import { OPS } from '../opcodes';
 import { systemError } from '../errors';
 import type { Engine } from './backend';
-import { closeFd, fsync, ftruncate, rw, rwv, statxFd } from './submit';
+import { closeFd, fsync, ftruncate, rwv, statxFd } from './submit';
 import { toStats } from './stats';
 import { readToEnd } from './readfile';
+import { checkAborted, writeAll } from './whole';
+import { viewLength } from '../memory';
 import { encodingOf, optionsObject } from './args';
 import { validateInteger } from '../validators';
 import { outOfRange, invalidArgValue, invalidArgType } from '../errors';
@@ -283,9 +285,8 @@ export class FileHandle extends EventEmitter {
     const o = optionsObject(options) ?? {};
     const enc = encodingOf(o);
     if (enc === false) throw invalidArgValue('encoding', o.encoding, 'is invalid encoding');
-    checkAborted(o.signal);
-    const data = await this.#track(readToEnd(this.#engine, this.#fd, this.#file));
-    checkAborted(o.signal);
+    const signal = o.signal as AbortSignal | undefined;
+    const data = await this.#track(readToEnd(this.#engine, this.#fd, this.#file, signal));
     return enc === undefined ? data : data.toString(enc);
   }
 
@@ -294,7 +295,7 @@ export class FileHandle extends EventEmitter {
     if (this.#closing !== undefined) return fileClosed('writeFile');
     const o = optionsObject(options) ?? {};
     const enc = encodingOf(o) || 'utf8';
-    checkAborted(o.signal);
+    checkAborted(o.signal as AbortSignal | undefined);
     if (typeof data === 'string' || ArrayBuffer.isView(data)) {
       await this.#writeAll(typeof data === 'string' ? Buffer.from(data, enc) : data, o.signal);
       return;
@@ -313,14 +314,8 @@ export class FileHandle extends EventEmitter {
     return this.writeFile(data, options);
   }
 
-  async #writeAll(view: ArrayBufferView, signal: unknown): Promise<void> {
-    let at = 0;
-    const total = view.byteLength;
-    const ring = this.#engine.ring;
-    while (at < total) {
-      checkAborted(signal);
-      at += await this.#track(rw(ring, OPS.write, this.#file, view, at, total - at, -1, 'write'));
-    }
+  #writeAll(view: ArrayBufferView, signal: unknown): Promise<void> {
+    return this.#track(writeAll(this.#engine, this.#file, view, viewLength(view, 'data'), signal as AbortSignal | undefined));
   }
 
   /** A line reader over the file (readline Interface on createReadStream()). */
@@ -378,7 +373,7 @@ export class FileHandle extends EventEmitter {
       const fd = this.#fd;
       this.#fd = -1;
       try {
-        await closeFd(e.ring, fd);
+        await closeFd(e.ring, fd, true);
       } catch (err) {
         if ((err as { code?: string }).code !== 'ERR_RING_CLOSED') throw err;
         fs.closeSync(fd);
@@ -400,11 +395,3 @@ function checkViews(buffers: unknown): void {
   }
 }
 
-function checkAborted(signal: unknown): void {
-  if (signal instanceof AbortSignal && signal.aborted) {
-    const err = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
-    err.name = 'AbortError';
-    err.code = 'ABORT_ERR';
-    throw err;
-  }
-}

@@ -108,9 +108,7 @@ function readFile_(path: unknown, options?: unknown): Promise<Buffer | string> {
     return fsp.readFile(path as string, options as never);
   }
   if (signal?.aborted) return aborted(signal);
-  const p = run(() => readFileRing(e!, kernelPath(path, shown), shown, enc));
-  if (signal === undefined) return p;
-  return p.then((v) => (signal.aborted ? aborted(signal) : v));
+  return run(() => readFileRing(e!, kernelPath(path, shown), enc, signal));
 }
 
 function writeLike(path: unknown, data: unknown, options: unknown, defaultFlag: number,
@@ -129,7 +127,7 @@ function writeLike(path: unknown, data: unknown, options: unknown, defaultFlag: 
   if (enc === false || signal === false || flags === undefined || mode === undefined) return viaNode();
   if (signal?.aborted) return aborted(signal);
   return run(() => writeFileRing(e!, path, shown,
-    typeof data === 'string' ? Buffer.from(data, enc ?? 'utf8') : data as ArrayBufferView, flags, mode));
+    typeof data === 'string' ? Buffer.from(data, enc ?? 'utf8') : data as ArrayBufferView, flags, mode, signal));
 }
 
 /** Writes a whole file (replacing it; `flag` 'a' appends). Data: string, Buffer, TypedArray, or an iterable. */

@@ -3,12 +3,13 @@
 // node:fs/promises gives: the same syscall names, paths and messages.
 import { dirname } from 'node:path';
 import { AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_RDWR } from '../constants';
-import { OPS } from '../opcodes';
 import type { Engine } from './backend';
 import {
-  closeFd, ftruncate, kernelPath, mkdirPath, openPath, rw, statxPath, twoPath, unlinkPath,
+  closeFd, ftruncate, kernelPath, mkdirPath, openPath, statxPath, twoPath, unlinkPath,
 } from './submit';
 import { toStats } from './stats';
+import { writeAll } from './whole';
+import { viewLength } from '../memory';
 import type { Stats } from 'node:fs';
 
 /** stat/lstat of a path, as fs.Stats. */
@@ -71,17 +72,16 @@ export async function mkdirRing(e: Engine, raw: unknown, shown: string, mode: nu
   }
 }
 
-/** open, write everything, close: writeFile/appendFile of bytes. */
+/** open, write everything in bounded pieces (checking `signal` between them), close: writeFile/appendFile of bytes. */
 export async function writeFileRing(e: Engine, raw: unknown, shown: string, data: ArrayBufferView,
-  flags: number, mode: number): Promise<void> {
+  flags: number, mode: number, signal: AbortSignal | undefined): Promise<void> {
   const ring = e.ring;
+  const total = viewLength(data, 'data');
   const fd = await openPath(ring, kernelPath(raw, shown), flags | O_CLOEXEC, mode);
   try {
-    let at = 0;
-    const total = data.byteLength;
-    while (at < total) at += await rw(ring, OPS.write, fd, data, at, total - at, -1, 'write');
+    await writeAll(e, fd, data, total, signal);
   } finally {
-    await closeFd(ring, fd).catch(() => 0);
+    await closeFd(ring, fd, true).catch(() => 0);
   }
 }
 
