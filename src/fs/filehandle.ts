@@ -17,6 +17,7 @@ import { closeFd, fsync, ftruncate, rwv, statxFd } from './submit';
 import { toStats } from './stats';
 import { readToEnd } from './readfile';
 import { checkAborted, writeAll } from './whole';
+import { Owned, disown, own } from './lifetime';
 import { viewLength } from '../memory';
 import { encodingOf, optionsObject } from './args';
 import { validateInteger } from '../validators';
@@ -76,25 +77,18 @@ export class FileHandle extends EventEmitter {
   #fd: number;
   #file: FileTarget;
   #engine: Engine;
-  #slot: number;
+  #owned: Owned;
   #pending = 0;
   #closing: Promise<void> | undefined = undefined;
   #drained: (() => void) | undefined = undefined;
 
-  /** @internal Wraps an open fd; registers it in a free slot of the ring's table. */
+  /** @internal Takes ownership of an open fd; registers it in a free slot of the ring's table. */
   constructor(engine: Engine, fd: number) {
     super();
     this.#engine = engine;
     this.#fd = fd;
-    const slot = engine.slots.take();
-    if (slot >= 0 && engine.slots.set(slot, fd) === 0) {
-      this.#slot = slot;
-      this.#file = slotTarget(slot);
-    } else {
-      if (slot >= 0) engine.slots.give(slot);
-      this.#slot = -1;
-      this.#file = fd;
-    }
+    this.#owned = own(engine, fd, this);
+    this.#file = this.#owned.slot >= 0 ? slotTarget(this.#owned.slot) : fd;
   }
 
   /** The file descriptor, or -1 once closed. */
@@ -362,25 +356,24 @@ export class FileHandle extends EventEmitter {
    */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
-    this.#closing = (async () => {
-      if (this.#pending > 0) await new Promise<void>((r) => { this.#drained = r; });
-      const e = this.#engine;
-      if (this.#slot >= 0) {
-        e.slots.set(this.#slot, -1);
-        e.slots.give(this.#slot);
-        this.#slot = -1;
-      }
-      const fd = this.#fd;
-      this.#fd = -1;
-      try {
-        await closeFd(e.ring, fd, true);
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'ERR_RING_CLOSED') throw err;
-        fs.closeSync(fd);
-      }
-      this.emit('close');
-    })();
+    this.#closing = this.#release();
+    // Node emits 'close' from close() itself, before the promise settles.
+    this.emit('close');
     return this.#closing;
+  }
+
+  async #release(): Promise<void> {
+    if (this.#pending > 0) await new Promise<void>((r) => { this.#drained = r; });
+    const ring = this.#engine.ring;
+    const fd = disown(this.#owned);
+    this.#fd = -1;
+    if (fd < 0) return;
+    try {
+      await closeFd(ring, fd, true);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_RING_CLOSED') throw err;
+      fs.closeSync(fd);
+    }
   }
 
   /** Calls close(). */

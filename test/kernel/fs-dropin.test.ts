@@ -11,7 +11,9 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import * as ufs from '../../src/fs/index';
-import { tempDir } from '../helpers';
+import { openFdCount, tempDir } from '../helpers';
+import { ring as engine } from '../../src/fs/backend';
+import { Worker } from 'node:worker_threads';
 import { bothModes, errorShape, outcome } from './fs-side-by-side';
 
 type Api = typeof nfs;
@@ -188,3 +190,65 @@ describe('a large readFile keeps the event loop responsive (io_uring backend)', 
   });
 });
 
+
+const FS_MODULE = join(__dirname, '..', '..', 'src', 'fs', 'index.js');
+const settleFds = async (target: number): Promise<number> => {
+  for (let k = 0; k < 50 && openFdCount() > target; k++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return openFdCount();
+};
+
+bothModes('FileHandles end with their reachability and their thread', (tmp) => {
+  it('50 FileHandles dropped without close() are closed when collected, with Node\'s warnings', async () => {
+    const p = join(tmp.dir, 'dropped');
+    fs.writeFileSync(p, 'x');
+    const seen: { name: string; code?: string; message: string }[] = [];
+    const onWarning = (w: Error & { code?: string }): void => { seen.push({ name: w.name, code: w.code, message: w.message.replace(/\d+/, 'N') }); };
+    process.on('warning', onWarning);
+    try {
+      const out: unknown[] = [];
+      for (const api of [ufs as unknown as Api, nfs]) {
+        seen.length = 0;
+        const base = openFdCount();
+        await (async () => { for (let k = 0; k < 50; k++) await api.open(p); })();
+        assert.ok(openFdCount() >= base + 50);
+        const left = await settleFds(base) - base;
+        await new Promise((r) => setImmediate(r));
+        out.push({ left, closing: seen.filter((w) => w.message === 'Closing file descriptor N on garbage collection' && w.name === 'Warning').length });
+      }
+      assert.deepEqual(out[0], out[1]);
+      assert.deepEqual(out[0], { left: 0, closing: 50 });
+      if (ufs.backend.kind === 'io_uring') assert.equal(engine()!.slots.used, 0);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('a terminated worker holding 100 FileHandles leaves no fd open', async () => {
+    const p = join(tmp.dir, 'held');
+    fs.writeFileSync(p, 'x');
+    const left: number[] = [];
+    for (const mod of [FS_MODULE, 'node:fs/promises']) {
+      const code = `
+        const { parentPort, workerData } = require('node:worker_threads');
+        const fs = require(workerData.mod);
+        globalThis.held = [];
+        (async () => {
+          for (let k = 0; k < 100; k++) globalThis.held.push(await fs.open(workerData.p));
+          await fs.readFile(workerData.p);
+          parentPort.postMessage('ready');
+          setInterval(() => {}, 1000);
+        })();`;
+      const base = openFdCount();
+      const env = ufs.backend.kind === 'node' ? { ...process.env, URING_DISABLE: '1' } : process.env;
+      const w = new Worker(code, { eval: true, workerData: { mod, p }, env });
+      await new Promise((res, rej) => { w.once('message', res); w.once('error', rej); });
+      assert.ok(openFdCount() >= base + 100);
+      await w.terminate();
+      left.push(await settleFds(base) - base);
+    }
+    assert.deepEqual(left, [0, 0]);
+  });
+});
