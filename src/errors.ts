@@ -84,7 +84,7 @@ export function isRevokedProxy(value: unknown): boolean {
 function describe(value: unknown): string {
   if (value == null) return ` Received ${value}`;
   if (isRevokedProxy(value)) return ' Received a revoked Proxy';
-  if (typeof value === 'function') return ` Received function ${(value as { name?: string }).name || '<anonymous>'}`;
+  if (typeof value === 'function') return ` Received function ${(value as { name?: string }).name ?? ''}`;
   if (typeof value === 'object') {
     const ctor = (value as object).constructor?.name;
     return ctor ? ` Received an instance of ${ctor}` : ` Received ${inspect(value, { depth: -1 })}`;

@@ -18,10 +18,10 @@ import { toStats } from './stats';
 import { readToEnd } from './readfile';
 import { checkAborted, writeAll } from './whole';
 import { Owned, disown, own } from './lifetime';
+import { RwArgs, positionOf, positionRules, readArgs, stringBytes, stringPosition, writeArgs } from './rwargs';
 import { viewLength } from '../memory';
 import { encodingOf, optionsObject } from './args';
-import { validateInteger } from '../validators';
-import { outOfRange, invalidArgValue, invalidArgType } from '../errors';
+import { invalidArgValue, invalidArgType } from '../errors';
 
 type ReadResult = { bytesRead: number; buffer: ArrayBufferView };
 type WriteResult<T> = { bytesWritten: number; buffer: T };
@@ -132,38 +132,19 @@ export class FileHandle extends EventEmitter {
    */
   read(buffer?: unknown, offset?: unknown, length?: unknown, position?: unknown): Promise<ReadResult> {
     if (this.#closing !== undefined) return fileClosed('read');
+    let a: RwArgs;
     try {
-      if (!ArrayBuffer.isView(buffer)) {
-        if (buffer !== undefined && buffer !== null && typeof buffer !== 'object') {
-          throw invalidArgType('options', 'of type object', buffer);
-        }
-        const o = (buffer ?? {}) as { buffer?: unknown; offset?: unknown; length?: unknown; position?: unknown };
-        buffer = o.buffer ?? Buffer.alloc(16384);
-        if (!ArrayBuffer.isView(buffer)) {
-          throw invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', buffer);
-        }
-        offset = o.offset ?? 0;
-        length = o.length ?? (buffer as ArrayBufferView).byteLength - (offset as number);
-        position = o.position ?? null;
-      } else if (offset !== null && typeof offset === 'object') {
-        const o = offset as { offset?: unknown; length?: unknown; position?: unknown };
-        offset = o.offset ?? 0;
-        length = o.length ?? buffer.byteLength - (offset as number);
-        position = o.position ?? null;
-      }
-      const view = buffer as ArrayBufferView;
-      const off = offset == null ? 0 : validateInteger(offset, 'offset', 0);
-      const len = (length ?? view.byteLength - off) as number;
-      if (len === 0) return Promise.resolve({ __proto__: null, bytesRead: 0, buffer: view } as ReadResult);
-      if (view.byteLength === 0) throw invalidArgValue('buffer', view, 'is empty and cannot be written');
-      if (typeof len !== 'number') throw invalidArgType('length', 'of type number', len);
-      if (len < 0) throw outOfRange('length', '>= 0', len);
-      if (off + len > view.byteLength) throw outOfRange('length', `<= ${view.byteLength - off}`, len);
-      const pos = typeof position === 'bigint' ? position : Number.isSafeInteger(position) ? position as number : -1;
-      return this.#submit(view, off, len, pos, false);
+      a = readArgs(buffer, offset, length, position);
     } catch (err) {
       return Promise.reject(err);
     }
+    if (a.length === 0) return Promise.resolve({ __proto__: null, bytesRead: 0, buffer: a.view } as ReadResult);
+    if (a.pos !== undefined) return this.#submit(a.view, a.offset, a.length, a.pos, false);
+    // A position only some Node versions accept: ask which rule applies.
+    return positionRules().then((strict) => {
+      if (this.#closing !== undefined) return fileClosed('read');
+      return this.#submit(a.view, a.offset, a.length, positionOf(a.rawPos, a.length, strict), false);
+    });
   }
 
   /**
@@ -175,29 +156,15 @@ export class FileHandle extends EventEmitter {
     if (this.#closing !== undefined) return fileClosed('write');
     try {
       if (ArrayBuffer.isView(buffer)) {
-        if (buffer.byteLength === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as WriteResult<T>);
-        if (offset !== null && typeof offset === 'object') {
-          const o = offset as { offset?: unknown; length?: unknown; position?: unknown };
-          offset = o.offset ?? 0;
-          length = o.length ?? buffer.byteLength - (offset as number);
-          position = o.position ?? null;
-        }
-        const off = offset == null ? 0 : validateInteger(offset, 'offset', 0);
-        const len = typeof length === 'number' ? length : buffer.byteLength - off;
-        if (off > buffer.byteLength) throw outOfRange('offset', `<= ${buffer.byteLength}`, off);
-        if (len < 0 || len > buffer.byteLength - off) throw outOfRange('length', `<= ${buffer.byteLength - off}`, len);
-        const pos = typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? position : -1;
-        return this.#submit(buffer, off, len, pos, true);
+        if (viewLength(buffer, 'buffer') === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as WriteResult<T>);
+        const a = writeArgs(buffer, offset, length, position);
+        return this.#submit(buffer, a.offset, a.length, a.pos!, true);
       }
       if (typeof buffer !== 'string') {
         throw invalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', buffer);
       }
-      const encoding = (length ?? 'utf8') as string;
-      if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding)) {
-        throw invalidArgValue('encoding', encoding, 'is invalid encoding');
-      }
-      const bytes = Buffer.from(buffer, encoding);
-      const pos = typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0 ? offset : -1;
+      const bytes = stringBytes(buffer, length);
+      const pos = stringPosition(offset);
       if (bytes.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as WriteResult<T>);
       return this.#submit(bytes, 0, bytes.length, pos, true).then(
         (r: { bytesWritten: number }) => ({ __proto__: null, bytesWritten: r.bytesWritten, buffer }) as WriteResult<T>);

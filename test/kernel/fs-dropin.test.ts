@@ -181,9 +181,10 @@ describe('a large readFile keeps the event loop responsive (io_uring backend)', 
       best.nw = Math.min(best.nw, (await loopGap(() => nfs.writeFile(join(tmp.dir, 'w1'), data))).gap);
       best.uw = Math.min(best.uw, (await loopGap(() => ufs.writeFile(join(tmp.dir, 'w2'), data))).gap);
     }
-    // 2 ms of slack: a 1 ms timer's own jitter.
-    assert.ok(best.ur <= 2 * best.nr + 2, `readFile gap: uring/fs ${best.ur.toFixed(1)} ms, node ${best.nr.toFixed(1)} ms`);
-    assert.ok(best.uw <= 2 * best.nw + 2, `writeFile gap: uring/fs ${best.uw.toFixed(1)} ms, node ${best.nw.toFixed(1)} ms`);
+    // 5 ms of slack: a 1 ms timer's own jitter and the scheduler of a
+    // shared 2-core machine (before this change: 103 ms against 8 ms).
+    assert.ok(best.ur <= 2 * best.nr + 5, `readFile gap: uring/fs ${best.ur.toFixed(1)} ms, node ${best.nr.toFixed(1)} ms`);
+    assert.ok(best.uw <= 2 * best.nw + 5, `writeFile gap: uring/fs ${best.uw.toFixed(1)} ms, node ${best.nw.toFixed(1)} ms`);
     assert.ok((await ufs.readFile(p) as Buffer).equals(data));
     assert.ok(fs.readFileSync(join(tmp.dir, 'w2')).equals(data));
     for (const f of ['w1', 'w2', 'big']) fs.rmSync(join(tmp.dir, f));
@@ -250,5 +251,62 @@ bothModes('FileHandles end with their reachability and their thread', (tmp) => {
       left.push(await settleFds(base) - base);
     }
     assert.deepEqual(left, [0, 0]);
+  });
+});
+
+/** Each argument list through `call` on a fresh handle of a 10-byte file: results or errors, and the file after. */
+function argMatrix(flags: string, lists: unknown[][], call: (h: Awaited<ReturnType<Api['open']>>, args: unknown[]) => Promise<unknown>) {
+  return (api: Api, d: string): Promise<unknown> => (async () => {
+    const p = join(d, 'f');
+    const out: unknown[] = [];
+    for (const args of lists) {
+      fs.writeFileSync(p, 'abcdefghij');
+      const h = await api.open(p, flags);
+      try {
+        await h.read(Buffer.alloc(2), 0, 2, null); // the file position is now 2
+        try { out.push(await call(h, args)); } catch (e) { out.push(errorShape(e, d)); }
+      } finally { await h.close(); }
+      out.push(fs.readFileSync(p, 'latin1'));
+    }
+    return out;
+  })();
+}
+
+bothModes('FileHandle read and write take their arguments as the running Node does', () => {
+  it('read: positions (bigint, negative, fractional, other types), offsets and lengths', async () => {
+    const lists: unknown[][] = [
+      [0, 3, 5n], [0, 3, -2], [0, 3, 1.5], [0, 3, '2'], [0, 3, NaN], [0, 3, 2 ** 53], [0, 3, -1], [0, 3, null],
+      [0, 3, undefined], [0, 3, true], [0, 3, {}], [0, 3, -1n], [0, 3, 2n ** 63n], [0, 3, 0n],
+      [NaN, 3, 0], [1.5, 1, 0], ['1', 1, 0], [-1, 1, 0], [0, -1, 0], [0, 9, 0], [8, 1, 0], [0, 0, 0], [null, null, null],
+      [{ offset: 1, length: 2, position: 4 }], [{ offset: 1 }], [{}], [null], [undefined, 2],
+    ];
+    await outcome(argMatrix('r', lists, (h, a) => h.read(Buffer.alloc(8), ...a as [number, number, number])));
+  });
+  it('read: the options forms, null buffers and empty buffers', async () => {
+    const lists: unknown[][] = [
+      [{ buffer: Buffer.alloc(4), position: 1 }], [{ buffer: null }], [{ buffer: 5 }], [{ buffer: Buffer.alloc(4), offset: 1, length: 2 }],
+      [null], [[]], [5], ['str'], [() => 0], [Buffer.alloc(0)], [Buffer.alloc(0), 0, 0], [Buffer.alloc(0), 0, 1],
+      [{ buffer: Buffer.alloc(4), length: 0 }], [new Uint16Array(2)], [new DataView(new ArrayBuffer(4)), 1, 2, 0],
+    ];
+    await outcome(argMatrix('r', lists, async (h, a) => {
+      const r = await (h.read as (...x: unknown[]) => Promise<{ bytesRead: number; buffer: ArrayBufferView }>)(...a);
+      return [r.bytesRead, r.buffer.byteLength, Buffer.from(r.buffer.buffer, r.buffer.byteOffset, r.buffer.byteLength).toString('latin1')];
+    }));
+  });
+  it('write of a buffer: offsets, lengths (NaN, fractional, negative) and positions', async () => {
+    const lists: unknown[][] = [
+      [0, NaN], [0, 1.5], [0, -1], [0, 5], [0, 4, 0], [1, 2, 1], [5, 0], [6, 0], [NaN], [1.5], ['1'], [0, '2', 0], [0, 2, 5n],
+      [0, 2, -2], [0, 2, 1.5], [0, 2, null], [null, 2, 0], [null], [{ offset: 1, length: 2, position: 0 }], [{}], [undefined, 3],
+      [0, 2 ** 31], [0, 3, '1'],
+    ];
+    await outcome(argMatrix('r+', lists, (h, a) => (h.write as (...x: unknown[]) => Promise<unknown>)(Buffer.from('WXYZ'), ...a)));
+  });
+  it('write of a string: position, then encoding, as Node orders them', async () => {
+    const lists: unknown[][] = [
+      ['abc', 0, 'hex'], ['abcd', 0, 'hex'], ['abc', 0, 'bogus'], ['abc', 0, 'HEX'], ['zz', 0, 'hex'], ['abc', 1], ['abc', null, 'latin1'],
+      ['abc', 'utf8'], ['abc', -2], ['abc', 1.5], ['abc', 5n], ['abc', 0, 5], ['é', 0, 'latin1'], ['aGk=', 0, 'base64'],
+      ['abc', 0, 'UTF-16LE'], ['abc', 0, 'buffer'], [''], [5], [null], [{}], [[1, 2]],
+    ];
+    await outcome(argMatrix('r+', lists, (h, a) => (h.write as (...x: unknown[]) => Promise<unknown>)(...a)));
   });
 });
