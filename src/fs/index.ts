@@ -207,13 +207,17 @@ function link_(existingPath: unknown, newPath: unknown): Promise<void> {
   return twoPaths('link', existingPath, newPath, () => fsp.link(existingPath as string, newPath as string));
 }
 
-/** Creates a symbolic link at `path` pointing at `target` (symlinkat); `type` is ignored on Linux. */
+const SYMLINK_TYPES = new Set(['dir', 'file', 'junction']);
+
+/** Creates a symbolic link at `path` pointing at `target` (symlinkat); `type` ('dir', 'file', 'junction') has no effect on Linux. */
 export const symlink = symlink_ as typeof fsp.symlink;
 function symlink_(target: unknown, path: unknown, type?: unknown): Promise<void> {
   const e = ring();
   const a = e && plainPath(target);
   const b = e && plainPath(path);
-  if (a === undefined || b === undefined || (type !== undefined && type !== null && typeof type !== 'string')) {
+  // Node ignores a type that is not a string and refuses an unknown string
+  // (ERR_FS_INVALID_SYMLINK_TYPE): those go to it.
+  if (a === undefined || b === undefined || (typeof type === 'string' && !SYMLINK_TYPES.has(type))) {
     return fsp.symlink(target as string, path as string, type as string);
   }
   return run(() => twoPathRing(e!, 'symlink', target, a, path, b));

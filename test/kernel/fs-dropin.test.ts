@@ -310,3 +310,41 @@ bothModes('FileHandle read and write take their arguments as the running Node do
     await outcome(argMatrix('r+', lists, (h, a) => (h.write as (...x: unknown[]) => Promise<unknown>)(...a)));
   });
 });
+
+bothModes('paths: bytes, symlink types and recursive mkdir as Node', () => {
+  const bytesPath = (d: string, ...rest: (string | number[])[]): Buffer =>
+    Buffer.concat([Buffer.from(d), ...rest.map((r) => (typeof r === 'string' ? Buffer.from(r) : Buffer.from(r)))]);
+  const names = (d: string): string[] => fs.readdirSync(d, { encoding: 'buffer', recursive: true } as never)
+    .map((b) => (b as unknown as Buffer).toString('hex')).sort();
+  it('Buffer paths with non-UTF-8 bytes reach the kernel byte for byte', async () => {
+    await outcome(async (api, d) => {
+      const out: unknown[] = [];
+      out.push(await api.mkdir(bytesPath(d, '/r', [0xff, 0xfe], '/sub'), { recursive: true }));
+      await api.writeFile(bytesPath(d, '/r', [0xff, 0xfe], '/f', [0xc3]), 'x');
+      out.push((await api.readFile(bytesPath(d, '/r', [0xff, 0xfe], '/f', [0xc3]))).toString());
+      out.push((await api.stat(bytesPath(d, '/r', [0xff, 0xfe]))).isDirectory());
+      await api.mkdir(bytesPath(d, '/m', [0x80]));
+      await api.rename(bytesPath(d, '/m', [0x80]), bytesPath(d, '/n', [0x81]));
+      await api.symlink('t', bytesPath(d, '/l', [0xfa]));
+      out.push(names(d));
+      return out;
+    });
+  });
+  it('symlink refuses an unknown type string and ignores other types', async () => {
+    for (const type of ['bogus', '', 'DIR', 'dir', 'file', 'junction', 5, null, undefined]) {
+      await outcome((api, d) => api.symlink('target', join(d, 'l'), type as string));
+    }
+  });
+  it('recursive mkdir through and onto dangling symlinks, files and links to files', async () => {
+    const setup = (d: string): void => {
+      fs.symlinkSync(join(d, 'nowhere'), join(d, 'dang'));
+      fs.writeFileSync(join(d, 'file'), '');
+      fs.symlinkSync(join(d, 'file'), join(d, 'tofile'));
+      fs.mkdirSync(join(d, 'dir'));
+      fs.symlinkSync(join(d, 'dir'), join(d, 'todir'));
+    };
+    for (const p of ['dang', 'dang/sub', 'dang/sub/deeper', 'tofile', 'tofile/sub', 'file/x/y', 'todir/a/b', 'dir', 'dir/', 'new/a/', 'todir']) {
+      await outcome((api, d) => { setup(d); return api.mkdir(join(d, p), { recursive: true }); });
+    }
+  });
+});

@@ -51,20 +51,25 @@ export function errorShape(e: unknown, dir = ''): unknown {
   };
 }
 
-/** Names, kinds, sizes and contents of everything under `dir`. */
+/**
+ * Names, kinds, sizes and contents of everything under `dir`. Names are read
+ * as bytes (a name need not be UTF-8) and shown with non-ASCII bytes as \xNN.
+ */
 export function tree(dir: string): unknown {
   const out: Record<string, string> = {};
-  const walk = (d: string, rel: string): void => {
-    for (const n of fs.readdirSync(d).sort()) {
-      const p = join(d, n);
+  const show = (b: Buffer): string => [...b].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16)}`)).join('');
+  const walk = (d: Buffer, rel: string): void => {
+    const entries = fs.readdirSync(d, { encoding: 'buffer' }).sort(Buffer.compare);
+    for (const n of entries) {
+      const p = Buffer.concat([d, Buffer.from('/'), n]);
       const st = fs.lstatSync(p);
-      const key = rel + n;
+      const key = rel + show(n);
       if (st.isSymbolicLink()) out[key] = `link:${fs.readlinkSync(p).split(dir).join('<dir>')}`;
       else if (st.isDirectory()) { out[key] = `dir:${(st.mode & 0o777).toString(8)}`; walk(p, `${key}/`); }
       else out[key] = `file:${(st.mode & 0o777).toString(8)}:${digest(fs.readFileSync(p))}`;
     }
   };
-  walk(dir, '');
+  walk(Buffer.from(dir), '');
   return out;
 }
 
