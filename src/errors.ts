@@ -66,6 +66,11 @@ export class UringSystemError extends Error {
   override get name(): string { return 'Error'; }
 }
 
+// util.inspect() names an error after its constructor when that differs
+// from err.name ('UringSystemError: ENOENT ...'); Node's system errors print
+// as 'Error: ENOENT ...'. The class keeps its identity for instanceof.
+Object.defineProperty(UringSystemError, 'name', { value: 'Error' });
+
 /** Builds the system error for a failed CQE or syscall result. */
 export function systemError(res: number, syscall: string, details?: SystemErrorDetails): UringSystemError {
   return new UringSystemError(res, syscall, details);
@@ -110,6 +115,11 @@ export function outOfRange(name: string, range: string, actual: unknown): RangeE
 /** ERR_INVALID_ARG_VALUE: the type is right but the value is not allowed. */
 export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): TypeError & { code: string } {
   return withCode(new TypeError(`The argument '${name}' ${reason}. Received ${inspect(value, { depth: 0 })}`), 'ERR_INVALID_ARG_VALUE');
+}
+
+/** ERR_UNKNOWN_ENCODING, worded as Node words it. */
+export function unknownEncoding(encoding: unknown): TypeError & { code: string } {
+  return withCode(new TypeError(`Unknown encoding: ${String(encoding)}`), 'ERR_UNKNOWN_ENCODING');
 }
 
 /** An error with a stable library code (ERR_RING_CLOSED and the like). */

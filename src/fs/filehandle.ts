@@ -8,10 +8,12 @@ import { promisify } from 'node:util';
 import { createInterface, Interface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { Op } from '../constants';
+import { constants as osConstants } from 'node:os';
 import { FileTarget, slotTarget } from '../operation';
 import * as data from '../ops/data';
 import { OPS } from '../opcodes';
-import { systemError } from '../errors';
+import { systemError, unknownEncoding } from '../errors';
+import { Failure, settle } from '../requests';
 import type { Engine } from './backend';
 import { closeFd, fsync, ftruncate, rwv, statxFd } from './submit';
 import { toStats } from './stats';
@@ -20,8 +22,10 @@ import { checkAborted, writeAll } from './whole';
 import { Owned, disown, own } from './lifetime';
 import { RwArgs, positionOf, positionRules, readArgs, stringBytes, stringPosition, writeArgs } from './rwargs';
 import { viewLength } from '../memory';
-import { encodingOf, optionsObject } from './args';
-import { invalidArgValue, invalidArgType } from '../errors';
+import { wholeOptions } from './args';
+import { invalidArgType } from '../errors';
+
+const { EINVAL } = osConstants.errno;
 
 type ReadResult = { bytesRead: number; buffer: ArrayBufferView };
 type WriteResult<T> = { bytesWritten: number; buffer: T };
@@ -48,25 +52,28 @@ class HandleOp {
   buffer: unknown = undefined;
   write = false;
   resolve: ((v: unknown) => void) | undefined = undefined;
-  reject: ((e: unknown) => void) | undefined = undefined;
-  readonly executor = (res: (v: unknown) => void, rej: (e: unknown) => void): void => {
+  readonly executor = (res: (v: unknown) => void): void => {
     this.resolve = res;
-    this.reject = rej;
   };
   readonly onCqe = (res: number): void => {
-    const { h, buffer, resolve, reject, write } = this;
+    const { h, buffer, resolve, write } = this;
     this.h = undefined;
     this.buffer = undefined;
     this.resolve = undefined;
-    this.reject = undefined;
     ops.push(this);
     h!._done();
-    if (res < 0) reject!(systemError(res, write ? 'write' : 'read'));
+    // A failure is built after the caller's await (requests.ts settle()),
+    // so that its stack shows the caller, as Node's does.
+    if (res < 0) resolve!(write ? WRITE_FAILED(res) : READ_FAILED(res));
     else if (write) resolve!({ __proto__: null, bytesWritten: res, buffer });
     else resolve!({ __proto__: null, bytesRead: res, buffer });
   };
 }
 const ops: HandleOp[] = [];
+const buildRead = (res: number): Error => systemError(res, 'read');
+const buildWrite = (res: number): Error => systemError(res, 'write');
+const READ_FAILED = (res: number): Failure => new Failure(res, buildRead);
+const WRITE_FAILED = (res: number): Failure => new Failure(res, buildWrite);
 
 /**
  * An open file, as node:fs/promises' FileHandle: same methods, results and
@@ -112,7 +119,7 @@ export class FileHandle extends EventEmitter {
     try {
       const op = data.rw(write ? OPS.write : OPS.read, this.#file, view, pos, write ? 'write' : 'read', offset, length);
       const o = ops.pop() ?? new HandleOp();
-      const promise = new Promise(o.executor);
+      const promise = settle(new Promise(o.executor));
       ring._start(op, o.onCqe);
       o.h = this;
       o.buffer = view;
@@ -177,6 +184,8 @@ export class FileHandle extends EventEmitter {
   async readv<T extends ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
     if (this.#closing !== undefined) return fileClosed('readv');
     checkViews(buffers);
+    // Node's readv of no buffers fails in the kernel call: EINVAL.
+    if (buffers.length === 0) throw systemError(-EINVAL, 'read');
     const pos = typeof position === 'number' && Number.isSafeInteger(position) ? position : -1;
     const n = await this.#track(rwv(this.#engine.ring, OPS.readv, this.#file, buffers, pos, 'read'));
     return { __proto__: null, bytesRead: n, buffers } as { bytesRead: number; buffers: T };
@@ -195,6 +204,8 @@ export class FileHandle extends EventEmitter {
   /** fstat: resolves with fs.Stats (fs.BigIntStats with `{ bigint: true }`). */
   async stat(options?: { bigint?: boolean }): Promise<fs.Stats | fs.BigIntStats> {
     if (this.#closing !== undefined) return fileClosed('fstat');
+    // Node reads options.bigint of whatever it is given; null throws there.
+    if (options === null) throw new TypeError("Cannot read properties of null (reading 'bigint')");
     if (options?.bigint) return this.#track(fdCalls.fstat(this.#fd, { bigint: true }) as Promise<fs.BigIntStats>);
     return toStats(await this.#track(statxFd(this.#engine.ring, this.#fd, 'fstat')));
   }
@@ -243,31 +254,34 @@ export class FileHandle extends EventEmitter {
   /** Reads from the file position to the end. Resolves with a Buffer, or a string with an encoding. */
   async readFile(options?: { encoding?: BufferEncoding | null; signal?: AbortSignal } | BufferEncoding | null): Promise<Buffer | string> {
     if (this.#closing !== undefined) return fileClosed('readFile');
-    const o = optionsObject(options) ?? {};
-    const enc = encodingOf(o);
-    if (enc === false) throw invalidArgValue('encoding', o.encoding, 'is invalid encoding');
-    const signal = o.signal as AbortSignal | undefined;
+    const { encoding, signal } = wholeOptions(options);
+    // Node decodes through a StringDecoder, which does not know 'buffer'.
+    if (encoding === 'buffer') throw unknownEncoding(encoding);
     const data = await this.#track(readToEnd(this.#engine, this.#fd, this.#file, signal));
-    return enc === undefined ? data : data.toString(enc);
+    return encoding ? data.toString(encoding as BufferEncoding) : data;
   }
 
   /** Writes all of `data` (string, buffer, or an iterable of them) at the file position. */
   async writeFile(data: unknown, options?: { encoding?: BufferEncoding | null; signal?: AbortSignal } | BufferEncoding | null): Promise<void> {
     if (this.#closing !== undefined) return fileClosed('writeFile');
-    const o = optionsObject(options) ?? {};
-    const enc = encodingOf(o) || 'utf8';
-    checkAborted(o.signal as AbortSignal | undefined);
-    if (typeof data === 'string' || ArrayBuffer.isView(data)) {
-      await this.#writeAll(typeof data === 'string' ? Buffer.from(data, enc) : data, o.signal);
-      return;
-    }
-    if (data !== null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
-      for await (const chunk of data as AsyncIterable<unknown>) {
-        await this.#writeAll(typeof chunk === 'string' ? Buffer.from(chunk, enc) : chunk as ArrayBufferView, o.signal);
+    const { encoding, signal } = wholeOptions(options);
+    const enc = (encoding || 'utf8') as BufferEncoding;
+    const iterable = isCustomIterable(data);
+    if (!ArrayBuffer.isView(data) && !iterable) {
+      if (typeof data !== 'string') {
+        throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
       }
+      data = Buffer.from(data, enc);
+    }
+    checkAborted(signal);
+    if (!iterable) {
+      await this.#writeAll(data as ArrayBufferView, signal);
       return;
     }
-    throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, DataView, or Stream', data);
+    for await (const chunk of data as AsyncIterable<unknown>) {
+      checkAborted(signal);
+      await this.#writeAll(ArrayBuffer.isView(chunk) ? chunk : Buffer.from(chunk as string, enc), signal);
+    }
   }
 
   /** Same as writeFile() on a handle (the handle's open flags decide appending). */
@@ -347,6 +361,13 @@ export class FileHandle extends EventEmitter {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** Node's isCustomIterable(): an iterable or async iterable that is neither a view nor a string. */
+function isCustomIterable(data: unknown): boolean {
+  if (data === null || data === undefined || ArrayBuffer.isView(data) || typeof data === 'string') return false;
+  const d = data as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown };
+  return typeof d[Symbol.iterator] === 'function' || typeof d[Symbol.asyncIterator] === 'function';
 }
 
 function checkViews(buffers: unknown): void {

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import * as nfs from 'node:fs/promises';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { inspect } from 'node:util';
 import { spawn, spawnSync } from 'node:child_process';
 import * as ufs from '../../src/fs/index';
 import { openFdCount, tempDir } from '../helpers';
@@ -346,5 +348,67 @@ bothModes('paths: bytes, symlink types and recursive mkdir as Node', () => {
     for (const p of ['dang', 'dang/sub', 'dang/sub/deeper', 'tofile', 'tofile/sub', 'file/x/y', 'todir/a/b', 'dir', 'dir/', 'new/a/', 'todir']) {
       await outcome((api, d) => { setup(d); return api.mkdir(join(d, p), { recursive: true }); });
     }
+  });
+});
+
+bothModes('FileHandle calls validate and fail as Node\'s', () => {
+  it('readFile/writeFile/appendFile options and data, stat(null), readv([]) and writev', async () => {
+    const lists: [string, unknown[]][] = [
+      ['readFile', ['bogus']], ['readFile', [5]], ['readFile', [{ encoding: 'buffer' }]], ['readFile', ['buffer']],
+      ['readFile', [{ encoding: 'bogus' }]], ['readFile', [null]], ['readFile', [{ signal: 5 }]], ['readFile', ['hex']],
+      ['readFile', [true]], ['readFile', [{ encoding: null }]], ['readFile', [() => 0]], ['readFile', [{ signal: { aborted: false } }]],
+      ['writeFile', ['x', { encoding: 'bogus' }]], ['writeFile', ['x', { signal: 5 }]], ['writeFile', [[{}]]], ['writeFile', [[null]]],
+      ['writeFile', [5]], ['writeFile', ['x', 5]], ['writeFile', ['x', 'bogus']], ['writeFile', [['a', Buffer.from('b')]]],
+      ['writeFile', ['x', { encoding: 'buffer' }]], ['writeFile', [{}]], ['writeFile', [null]], ['writeFile', [new Uint8Array([65])]],
+      ['writeFile', ['ff', 'hex']], ['appendFile', ['x', { encoding: 'bogus' }]], ['appendFile', [5]], ['appendFile', ['y', 'latin1']],
+      ['stat', [null]], ['stat', [5]], ['readv', [[]]], ['readv', [[Buffer.alloc(2)], 5n]], ['writev', [[]]], ['writev', [[5]]], ['readv', [5]],
+    ];
+    await outcome(async (api, d) => {
+      const p = join(d, 'f');
+      const out: unknown[] = [];
+      for (const [method, args] of lists) {
+        fs.writeFileSync(p, 'abc');
+        const h = await api.open(p, 'r+');
+        try {
+          const r = await (h as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
+          out.push(r instanceof fs.Stats ? 'Stats' : r);
+        } catch (e) { out.push(errorShape(e, d)); } finally { await h.close(); }
+        out.push(fs.readFileSync(p, 'latin1'));
+      }
+      return out;
+    });
+  });
+
+  it('errors carry the awaiting caller\'s frame and util.inspect() prints them as Node\'s', async () => {
+    const p = join(tmpdir(), `uring-missing-${process.pid}`);
+    const printed: string[][] = [];
+    for (const api of [ufs as unknown as Api, nfs]) {
+      const lines: string[] = [];
+      const h = await api.open(tmpdir());
+      async function callerOfRead(): Promise<void> { await h.read(Buffer.alloc(4), 0, 4, 0); }
+      async function callerOfReadFile(): Promise<void> { await api.readFile(p); }
+      async function callerOfReadFileDir(): Promise<void> { await api.readFile(tmpdir()); }
+      for (const f of [callerOfRead, callerOfReadFile, callerOfReadFileDir]) {
+        try { await f(); } catch (e) {
+          const shown = inspect(e);
+          assert.match(shown, new RegExp(`at async ${f.name} `), shown);
+          // The first line and the fields block, without the frames.
+          lines.push(shown.split('\n').filter((l) => !/^\s+at /.test(l)).join('\n'));
+        }
+      }
+      await h.close();
+      const ro = await api.open(join(tmpdir(), `uring-ro-${process.pid}`), 'w');
+      await ro.close();
+      const r = await api.open(join(tmpdir(), `uring-ro-${process.pid}`), 'r');
+      async function callerOfWrite(): Promise<void> { await r.write('x'); }
+      try { await callerOfWrite(); } catch (e) {
+        assert.match((e as Error).stack!, /at async callerOfWrite /);
+        lines.push(inspect(e).split('\n').filter((l) => !/^\s+at /.test(l)).join('\n'));
+      }
+      await r.close();
+      fs.rmSync(join(tmpdir(), `uring-ro-${process.pid}`));
+      printed.push(lines);
+    }
+    assert.deepEqual(printed[0], printed[1]);
   });
 });
