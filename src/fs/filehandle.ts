@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { createInterface, Interface } from 'node:readline';
-import { Readable } from 'node:stream';
+import { AsyncResource } from 'node:async_hooks';
+import type { ReadableStream } from 'node:stream/web';
 import { Op } from '../constants';
 import { constants as osConstants } from 'node:os';
 import { FileTarget, slotTarget } from '../operation';
@@ -23,6 +24,7 @@ import { Owned, disown, own } from './lifetime';
 import { RwArgs, positionOf, positionRules, readArgs, stringBytes, stringPosition, writeArgs } from './rwargs';
 import { viewLength } from '../memory';
 import { wholeOptions } from './args';
+import { invalidState, streamType, webStream } from './webstream';
 import { invalidArgType } from '../errors';
 
 const { EINVAL } = osConstants.errno;
@@ -88,6 +90,8 @@ export class FileHandle extends EventEmitter {
   #pending = 0;
   #closing: Promise<void> | undefined = undefined;
   #drained: (() => void) | undefined = undefined;
+  #locked = false;
+  #resource: AsyncResource | undefined = undefined;
 
   /** @internal Takes ownership of an open fd; registers it in a free slot of the ring's table. */
   constructor(engine: Engine, fd: number) {
@@ -308,9 +312,23 @@ export class FileHandle extends EventEmitter {
     return fs.createWriteStream(null as unknown as string, { ...options, fd: this.#fd, fs: this.#streamFs() } as never);
   }
 
-  /** A web ReadableStream of the file's bytes. */
-  readableWebStream(): unknown {
-    return Readable.toWeb(this.createReadStream({ autoClose: false }));
+  /**
+   * A web ReadableStream of the file from its position, as Node's: the
+   * handle is locked once it has given one (ERR_INVALID_STATE); chunks are of
+   * the type Node's own stream gives (ArrayBuffer in Node 20; Uint8Array
+   * with `{ type: 'bytes' }`).
+   */
+  readableWebStream(options?: { type?: 'bytes' }): ReadableStream {
+    if (this.#closing !== undefined) throw invalidState(this.#pending > 0 ? 'The FileHandle is closing' : 'The FileHandle is closed');
+    if (this.#locked) throw invalidState('The FileHandle is locked');
+    this.#locked = true;
+    return webStream(this, streamType(options));
+  }
+
+  /** The async id of this handle's async resource, as Node's FileHandle has one. */
+  getAsyncId(): number {
+    this.#resource ??= new AsyncResource('FILEHANDLE', { requireManualDestroy: true });
+    return this.#resource.asyncId();
   }
 
   #streamFs(): object {

@@ -412,3 +412,40 @@ bothModes('FileHandle calls validate and fail as Node\'s', () => {
     assert.deepEqual(printed[0], printed[1]);
   });
 });
+
+bothModes('FileHandle streams, events and async id as Node\'s', () => {
+  it('readableWebStream: locked after one, chunk types, closed and closing handles; close emits during close()', async () => {
+    await outcome(async (api, d) => {
+      const p = join(d, 'ws');
+      fs.writeFileSync(p, Buffer.alloc(40000, 97));
+      const shape = (e: unknown): unknown => errorShape(e, d);
+      const out: unknown[] = [];
+      type WebHandle = { readableWebStream(o?: unknown): AsyncIterable<ArrayBuffer | Uint8Array>; getAsyncId(): number };
+      const h = await api.open(p);
+      const s = (h as unknown as WebHandle).readableWebStream();
+      try { (h as unknown as WebHandle).readableWebStream(); out.push('second ok'); } catch (e) { out.push(shape(e)); }
+      const types = new Set<string>();
+      let n = 0;
+      for await (const c of s) { types.add(Object.prototype.toString.call(c)); n += c.byteLength; }
+      out.push([...types], n, (await h.read(Buffer.alloc(4), 0, 4, 0)).bytesRead);
+      const events: string[] = [];
+      (h as unknown as NodeJS.EventEmitter).on('close', () => events.push('close event'));
+      const closing = h.close();
+      events.push('close() returned');
+      try { (h as unknown as WebHandle).readableWebStream(); } catch (e) { out.push(shape(e)); }
+      await closing;
+      events.push('close() settled');
+      out.push(events);
+      const h2 = await api.open(p);
+      try { (h2 as unknown as WebHandle).readableWebStream({ type: 5 }); } catch (e) { out.push(shape(e)); }
+      await h2.close();
+      const h3 = await api.open(p);
+      const bytes = new Set<string>();
+      for await (const c of (h3 as unknown as WebHandle).readableWebStream({ type: 'bytes' })) bytes.add(Object.prototype.toString.call(c));
+      out.push([...bytes], typeof (h3 as unknown as WebHandle).getAsyncId());
+      out.push((h3 as unknown as WebHandle).getAsyncId() === (h3 as unknown as WebHandle).getAsyncId());
+      await h3.close();
+      return out;
+    });
+  });
+});
