@@ -9,6 +9,7 @@ import { Op, O_RDONLY, O_CLOEXEC } from '../constants';
 import { ring, backend as currentBackend, FsBackend } from './backend';
 import { FileHandle } from './filehandle';
 import { readFileRing } from './readfile';
+import { copyFileRing } from './copy';
 import { kernelPath, openPath } from './submit';
 import {
   encodingOf, fileMode, openFlags, optionsObject, plainPath, signalOf,
@@ -260,9 +261,26 @@ function truncate_(path: unknown, len?: unknown): Promise<void> {
   return run(() => truncateRing(e!, path, shown, n));
 }
 
+/**
+ * Copies a file (open, statx, open, read/write pieces, close on the ring, as
+ * libuv's copyfile does it). `mode` COPYFILE_FICLONE(_FORCE) goes to
+ * node:fs/promises, which can clone.
+ */
+export const copyFile = copyFile_ as typeof fsp.copyFile;
+function copyFile_(src: unknown, dest: unknown, mode?: unknown): Promise<void> {
+  const e = ring();
+  const a = e && plainPath(src);
+  const b = e && plainPath(dest);
+  if (a === undefined || b === undefined || (mode !== undefined && mode !== null && mode !== 0 && mode !== COPYFILE_EXCL)) {
+    return fsp.copyFile(src as string, dest as string, mode as number);
+  }
+  return run(() => copyFileRing(e!, kernelPath(src, a), kernelPath(dest, b), mode === COPYFILE_EXCL));
+}
+
+const COPYFILE_EXCL = fsp.constants.COPYFILE_EXCL;
+
 /** io_uring has no operation for these: they are node:fs/promises' own, with its documentation. */
 export const access = fsp.access;
-export const copyFile = fsp.copyFile;
 export const cp = fsp.cp;
 export const chmod = fsp.chmod;
 export const lchmod = fsp.lchmod;

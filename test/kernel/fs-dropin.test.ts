@@ -449,3 +449,39 @@ bothModes('FileHandle streams, events and async id as Node\'s', () => {
     });
   });
 });
+
+bothModes('copyFile on the ring as libuv\'s copyfile', () => {
+  const mid = Buffer.alloc(3 << 20);
+  for (let i = 0; i < mid.length; i += 4096) mid[i] = (i >> 12) & 255;
+  const cases: [string, (d: string) => void, (api: Api, d: string) => Promise<unknown>][] = [
+    ['a small file', (d) => fs.writeFileSync(join(d, 'a'), 'copy me'), (api, d) => api.copyFile(join(d, 'a'), join(d, 'b'))],
+    ['an empty file', (d) => fs.writeFileSync(join(d, 'a'), ''), (api, d) => api.copyFile(join(d, 'a'), join(d, 'b'))],
+    ['a 3 MiB file over a longer one', (d) => { fs.writeFileSync(join(d, 'a'), mid); fs.writeFileSync(join(d, 'b'), Buffer.alloc(4 << 20, 1)); }, (api, d) => api.copyFile(join(d, 'a'), join(d, 'b'))],
+    ['the mode, exactly', (d) => { fs.writeFileSync(join(d, 'a'), 'x'); fs.chmodSync(join(d, 'a'), 0o777); }, (api, d) => api.copyFile(join(d, 'a'), join(d, 'b'))],
+    ['a missing source', () => undefined, (api, d) => api.copyFile(join(d, 'a'), join(d, 'b'))],
+    ['into a missing directory', (d) => fs.writeFileSync(join(d, 'a'), 'x'), (api, d) => api.copyFile(join(d, 'a'), join(d, 'no/b'))],
+    ['COPYFILE_EXCL onto an existing file', (d) => { fs.writeFileSync(join(d, 'a'), 'x'); fs.writeFileSync(join(d, 'b'), 'keep'); }, (api, d) => api.copyFile(join(d, 'a'), join(d, 'b'), fs.constants.COPYFILE_EXCL)],
+    ['COPYFILE_EXCL to a new file', (d) => fs.writeFileSync(join(d, 'a'), 'x'), (api, d) => api.copyFile(join(d, 'a'), join(d, 'b'), fs.constants.COPYFILE_EXCL)],
+    ['a file onto itself', (d) => fs.writeFileSync(join(d, 'a'), 'same'), (api, d) => api.copyFile(join(d, 'a'), join(d, 'a'))],
+    ['a directory', (d) => fs.mkdirSync(join(d, 's')), (api, d) => api.copyFile(join(d, 's'), join(d, 'b'))],
+    ['onto a directory', (d) => { fs.writeFileSync(join(d, 'a'), 'x'); fs.mkdirSync(join(d, 's')); }, (api, d) => api.copyFile(join(d, 'a'), join(d, 's'))],
+    ['with a bad mode', (d) => fs.writeFileSync(join(d, 'a'), 'x'), (api, d) => api.copyFile(join(d, 'a'), join(d, 'b'), 99)],
+    ['COPYFILE_FICLONE', (d) => fs.writeFileSync(join(d, 'a'), 'x'), (api, d) => api.copyFile(join(d, 'a'), join(d, 'b'), fs.constants.COPYFILE_FICLONE)],
+  ];
+  for (const [name, setup, call] of cases) {
+    it(`copyFile of ${name}`, async () => {
+      await outcome((api, d) => { setup(d); return call(api, d); });
+    });
+  }
+  it('copyFile of a small file runs on the ring', async (t) => {
+    const e = engine();
+    if (e === undefined) { t.skip('node backend'); return; }
+    const d = fs.mkdtempSync(join(tmpdir(), 'uring-cp-'));
+    fs.writeFileSync(join(d, 'a'), 'ring');
+    const before = e.ring.stats.submitted;
+    await ufs.copyFile(join(d, 'a'), join(d, 'b'));
+    assert.ok(e.ring.stats.submitted - before >= 6);
+    assert.equal(fs.readFileSync(join(d, 'b'), 'utf8'), 'ring');
+    fs.rmSync(d, { recursive: true });
+  });
+});
