@@ -8,12 +8,13 @@
 // Errors are Node's: syscall 'copyfile', path and dest.
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
-import { O_CLOEXEC, O_CREAT, O_EXCL, O_RDONLY, O_WRONLY, Op } from '../constants';
+import { AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_EXCL, O_RDONLY, O_WRONLY, Op } from '../constants';
+import { dirname } from 'node:path';
 import { OPS } from '../opcodes';
 import { Statx } from '../statx';
 import { systemError } from '../errors';
 import type { Engine } from './backend';
-import { KernelPath, closeFd, ftruncate, openPath, rw, statxPath, unlinkPath } from './submit';
+import { KernelPath, closeFd, ftruncate, kernelPath, openPath, rw, statxPath, unlinkPath } from './submit';
 import { PIECE } from './whole';
 
 const fchmod = promisify(fs.fchmod);
@@ -113,3 +114,36 @@ export async function copyFileRing(e: Engine, src: KernelPath, dest: KernelPath,
   }
   if (result !== 0) throw fail(result);
 }
+
+/**
+ * cp(src, dest) of a regular file with default options, on the ring: the
+ * copy Node's cp makes in that case (lstat both, an existing regular
+ * destination removed first since `force` is on, then copyFile, whose mode is
+ * already the source's). Resolves false, having changed nothing, for every
+ * other case, which node:fs/promises' cp then handles.
+ */
+export async function cpFileRing(e: Engine, src: string, dest: string): Promise<boolean> {
+  const ring = e.ring;
+  const s = kernelPath(src, src);
+  const d = kernelPath(dest, dest);
+  const look = (p: KernelPath, flags: number): Promise<Statx | undefined> =>
+    statxPath(ring, p, flags, 'lstat').then((b) => new Statx(b), () => undefined);
+  const parent = dirname(dest);
+  const [st, dt, pt] = await Promise.all([
+    look(s, AT_SYMLINK_NOFOLLOW),
+    look(d, AT_SYMLINK_NOFOLLOW),
+    look(kernelPath(parent, parent), 0),
+  ]);
+  if (st === undefined || (st.mode & S_IFMT) !== S_IFREG) return false;
+  if (pt === undefined || (pt.mode & S_IFMT) !== S_IFDIR) return false;
+  if (dt !== undefined) {
+    if ((dt.mode & S_IFMT) !== S_IFREG || (dt.dev === st.dev && dt.ino === st.ino)) return false;
+    await unlinkPath(ring, d, false);
+  }
+  await copyFileRing(e, s, d, false);
+  return true;
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;

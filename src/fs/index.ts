@@ -9,7 +9,7 @@ import { Op, O_RDONLY, O_CLOEXEC } from '../constants';
 import { ring, backend as currentBackend, FsBackend } from './backend';
 import { FileHandle } from './filehandle';
 import { readFileRing } from './readfile';
-import { copyFileRing } from './copy';
+import { copyFileRing, cpFileRing } from './copy';
 import { kernelPath, openPath } from './submit';
 import {
   encodingOf, fileMode, openFlags, optionsObject, plainPath, signalOf,
@@ -279,9 +279,24 @@ function copyFile_(src: unknown, dest: unknown, mode?: unknown): Promise<void> {
 
 const COPYFILE_EXCL = fsp.constants.COPYFILE_EXCL;
 
+/**
+ * Copies a file or a tree. A regular file with default options is copied on
+ * the ring (see copyFile); everything else is node:fs/promises' cp.
+ */
+export const cp = cp_ as typeof fsp.cp;
+function cp_(src: unknown, dest: unknown, options?: unknown): Promise<void> {
+  const e = ring();
+  if (e === undefined || typeof src !== 'string' || typeof dest !== 'string' || options !== undefined
+    || plainPath(src) === undefined || plainPath(dest) === undefined) {
+    return fsp.cp(src as string, dest as string, options as never);
+  }
+  return run(async () => {
+    if (!await cpFileRing(e, src, dest)) await fsp.cp(src, dest);
+  });
+}
+
 /** io_uring has no operation for these: they are node:fs/promises' own, with its documentation. */
 export const access = fsp.access;
-export const cp = fsp.cp;
 export const chmod = fsp.chmod;
 export const lchmod = fsp.lchmod;
 export const chown = fsp.chown;

@@ -473,7 +473,7 @@ bothModes('copyFile on the ring as libuv\'s copyfile', () => {
       await outcome((api, d) => { setup(d); return call(api, d); });
     });
   }
-  it('copyFile of a small file runs on the ring', async (t) => {
+  it('copyFile and cp of a small file run on the ring', async (t) => {
     const e = engine();
     if (e === undefined) { t.skip('node backend'); return; }
     const d = fs.mkdtempSync(join(tmpdir(), 'uring-cp-'));
@@ -482,6 +482,29 @@ bothModes('copyFile on the ring as libuv\'s copyfile', () => {
     await ufs.copyFile(join(d, 'a'), join(d, 'b'));
     assert.ok(e.ring.stats.submitted - before >= 6);
     assert.equal(fs.readFileSync(join(d, 'b'), 'utf8'), 'ring');
+    const beforeCp = e.ring.stats.submitted;
+    await ufs.cp(join(d, 'a'), join(d, 'c'));
+    assert.ok(e.ring.stats.submitted - beforeCp >= 8, 'cp of a regular file runs on the ring');
+    assert.equal(fs.readFileSync(join(d, 'c'), 'utf8'), 'ring');
     fs.rmSync(d, { recursive: true });
   });
+});
+
+bothModes('cp of a regular file on the ring as Node\'s cp', () => {
+  const cases: [string, (d: string) => void, (api: Api, d: string) => Promise<unknown>][] = [
+    ['to a new file', (d) => fs.writeFileSync(join(d, 'a'), 'cp me'), (api, d) => api.cp(join(d, 'a'), join(d, 'b'))],
+    ['over an existing longer file, mode kept', (d) => { fs.writeFileSync(join(d, 'a'), 'short'); fs.chmodSync(join(d, 'a'), 0o751); fs.writeFileSync(join(d, 'b'), 'a much longer old file'); }, (api, d) => api.cp(join(d, 'a'), join(d, 'b'))],
+    ['into a missing directory', (d) => fs.writeFileSync(join(d, 'a'), 'x'), (api, d) => api.cp(join(d, 'a'), join(d, 'x/y/b'))],
+    ['onto itself', (d) => fs.writeFileSync(join(d, 'a'), 'x'), (api, d) => api.cp(join(d, 'a'), join(d, 'a'))],
+    ['onto a directory', (d) => { fs.writeFileSync(join(d, 'a'), 'x'); fs.mkdirSync(join(d, 's')); }, (api, d) => api.cp(join(d, 'a'), join(d, 's'))],
+    ['of a missing file', () => undefined, (api, d) => api.cp(join(d, 'a'), join(d, 'b'))],
+    ['of a directory without recursive', (d) => fs.mkdirSync(join(d, 's')), (api, d) => api.cp(join(d, 's'), join(d, 't'))],
+    ['of a symlink', (d) => { fs.writeFileSync(join(d, 'a'), 'x'); fs.symlinkSync(join(d, 'a'), join(d, 'l')); }, (api, d) => api.cp(join(d, 'l'), join(d, 'b'))],
+    ['with errorOnExist and force off', (d) => { fs.writeFileSync(join(d, 'a'), 'x'); fs.writeFileSync(join(d, 'b'), 'y'); }, (api, d) => api.cp(join(d, 'a'), join(d, 'b'), { force: false, errorOnExist: true })],
+  ];
+  for (const [name, setup, call] of cases) {
+    it(`cp ${name}`, async () => {
+      await outcome((api, d) => { setup(d); return call(api, d); });
+    });
+  }
 });
