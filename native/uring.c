@@ -599,6 +599,63 @@ static napi_value js_close_fd(napi_env env, napi_callback_info info) {
   return make_int(env, close((int)fd) < 0 ? -errno : 0);
 }
 
+// An fd guard: an external object that owns one fd. If it is still armed
+// when V8 finalizes it (it was collected, or the environment is torn down:
+// a worker thread that exits or is terminated), the fd is closed. That is
+// how the fds of a thread's FileHandles end with the thread, as Node's own
+// FileHandles do; no JavaScript runs in a terminated worker to close them.
+typedef struct fd_guard {
+  int fd;
+} fd_guard;
+
+static void fd_guard_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  fd_guard *g = (fd_guard *)data;
+  if (g->fd >= 0) close(g->fd);
+  free(g);
+}
+
+// guardFd(fd) -> an armed guard of fd.
+static napi_value js_guard_fd(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  INT_ARG(0, fd);
+  if (fd < 0 || fd > INT32_MAX) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "guardFd takes an fd >= 0");
+    return NULL;
+  }
+  fd_guard *g = (fd_guard *)malloc(sizeof *g);
+  if (g == NULL) {
+    napi_throw_error(env, "ERR_URING_NATIVE", "out of memory");
+    return NULL;
+  }
+  g->fd = (int)fd;
+  napi_value out;
+  if (napi_create_external(env, g, fd_guard_finalize, NULL, &out) != napi_ok) {
+    free(g);
+    napi_throw_error(env, "ERR_URING_NATIVE", "native call failed: napi_create_external");
+    return NULL;
+  }
+  return out;
+}
+
+// unguardFd(guard) -> the guarded fd, now owned by the caller again (the
+// guard is disarmed), or -1 when it was disarmed already.
+static napi_value js_unguard_fd(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  napi_valuetype t;
+  void *data = NULL;
+  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "unguardFd takes a guard from guardFd");
+    return NULL;
+  }
+  fd_guard *g = (fd_guard *)data;
+  int fd = g->fd;
+  g->fd = -1;
+  return make_int(env, fd);
+}
+
 // eventfd() -> a non-blocking, close-on-exec eventfd, or -errno.
 static napi_value js_eventfd(napi_env env, napi_callback_info info) {
   (void)info;
@@ -733,6 +790,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"socketpair", NULL, js_socketpair, NULL, NULL, NULL, napi_default, NULL},
       {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_default, NULL},
       {"closeFd", NULL, js_close_fd, NULL, NULL, NULL, napi_default, NULL},
+      {"guardFd", NULL, js_guard_fd, NULL, NULL, NULL, napi_default, NULL},
+      {"unguardFd", NULL, js_unguard_fd, NULL, NULL, NULL, napi_default, NULL},
       {"eventfd", NULL, js_eventfd, NULL, NULL, NULL, napi_default, NULL},
       {"drainEventfd", NULL, js_drain_eventfd, NULL, NULL, NULL, napi_default, NULL},
       {"ids", NULL, js_ids, NULL, NULL, NULL, napi_default, NULL},

@@ -66,6 +66,11 @@ export class UringSystemError extends Error {
   override get name(): string { return 'Error'; }
 }
 
+// util.inspect() names an error after its constructor when that differs
+// from err.name ('UringSystemError: ENOENT ...'); Node's system errors print
+// as 'Error: ENOENT ...'. The class keeps its identity for instanceof.
+Object.defineProperty(UringSystemError, 'name', { value: 'Error' });
+
 /** Builds the system error for a failed CQE or syscall result. */
 export function systemError(res: number, syscall: string, details?: SystemErrorDetails): UringSystemError {
   return new UringSystemError(res, syscall, details);
@@ -84,7 +89,7 @@ export function isRevokedProxy(value: unknown): boolean {
 function describe(value: unknown): string {
   if (value == null) return ` Received ${value}`;
   if (isRevokedProxy(value)) return ' Received a revoked Proxy';
-  if (typeof value === 'function') return ` Received function ${(value as { name?: string }).name || '<anonymous>'}`;
+  if (typeof value === 'function') return ` Received function ${(value as { name?: string }).name ?? ''}`;
   if (typeof value === 'object') {
     const ctor = (value as object).constructor?.name;
     return ctor ? ` Received an instance of ${ctor}` : ` Received ${inspect(value, { depth: -1 })}`;
@@ -112,6 +117,11 @@ export function invalidArgValue(name: string, value: unknown, reason = 'is inval
   return withCode(new TypeError(`The argument '${name}' ${reason}. Received ${inspect(value, { depth: 0 })}`), 'ERR_INVALID_ARG_VALUE');
 }
 
+/** ERR_UNKNOWN_ENCODING, worded as Node words it. */
+export function unknownEncoding(encoding: unknown): TypeError & { code: string } {
+  return withCode(new TypeError(`Unknown encoding: ${String(encoding)}`), 'ERR_UNKNOWN_ENCODING');
+}
+
 /** An error with a stable library code (ERR_RING_CLOSED and the like). */
 export class UringError extends Error {
   /** A stable `ERR_*` code; codes are never changed or reused. */
@@ -137,13 +147,15 @@ export function unsupportedOp(op: string, why = 'this kernel does not support it
 /** Rejected because an AbortSignal fired; `cause` is the ECANCELED error or the signal's reason. */
 export class AbortError extends Error {
   /** Always `ABORT_ERR`, as Node's AbortError. */
-  code = 'ABORT_ERR';
+  declare code: 'ABORT_ERR';
   /** Creates the error; `options.cause` is what aborted the operation. */
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super(message, options);
+    // Own properties in Node's order (its AbortError sets code, then name),
+    // so the keys and util.inspect() output are those of Node's.
+    this.code = 'ABORT_ERR';
+    this.name = 'AbortError';
   }
-  /** `'AbortError'`. */
-  override get name(): string { return 'AbortError'; }
 }
 
 /** Rejected because a per-operation timeout expired before the operation completed. */

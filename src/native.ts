@@ -27,6 +27,13 @@ export interface NativeBinding {
   socketpair(type: number): [number, number] | number;
   pipe(): [number, number] | number;
   closeFd(fd: number): number;
+  /**
+   * A guard that owns `fd`: if it is still armed when finalized (collected,
+   * or its thread's environment torn down), the addon closes the fd.
+   */
+  guardFd(fd: number): object;
+  /** Disarms a guard; returns its fd (the caller owns it again), or -1 if disarmed already. */
+  unguardFd(guard: object): number;
   ids(): [number, number, number, number];
   eventfd(): number;
   drainEventfd(fd: number): number;

@@ -32,6 +32,21 @@ export function failed(v: unknown): never {
   throw v;
 }
 
+/**
+ * For promises a pooled handler resolves with either a value or a Failure
+ * (uring/fs's FileHandle reads and writes, readFile's chain): the Failure
+ * becomes the thrown error in the derived promise, on the caller's await
+ * chain, as in failed().
+ */
+export function settle<T>(p: Promise<T | Failure>): Promise<T> {
+  return p.then(unwrap) as Promise<T>;
+}
+
+function unwrap<T>(v: T | Failure): T {
+  if (v instanceof Failure) failed(v);
+  return v as T;
+}
+
 /** Something that counts the requests using it, without a closure per request. */
 export interface RequestOwner {
   /** A request using it was placed in the SQ. */

@@ -9,8 +9,10 @@ import { seqreadWorkload } from './workloads/seqread';
 import { seqwriteWorkload } from './workloads/seqwrite';
 import { echoWorkload } from './workloads/echo';
 import { httpWorkload } from './workloads/http';
+import { copyfileWorkloads } from './workloads/copyfile';
 
-type Factory = () => Workload | Promise<Workload>;
+/** A workload, or several measured one after the other under one name (copyfile: two file sizes). */
+type Factory = () => Workload | Workload[] | Promise<Workload | Workload[]>;
 
 /** Every workload by name. Names and variant names are a contract: keep them. */
 export const WORKLOADS: Record<string, Factory> = {
@@ -22,6 +24,7 @@ export const WORKLOADS: Record<string, Factory> = {
   seqwrite: () => seqwriteWorkload(),
   echo: () => echoWorkload(),
   http: () => httpWorkload(),
+  copyfile: () => copyfileWorkloads(),
 };
 
 export function usage(): string {
@@ -48,9 +51,11 @@ export async function main(argv: string[]): Promise<void> {
   for (const n of names) {
     const f = WORKLOADS[n];
     if (!f) throw new Error(`unknown workload ${n}\n${usage()}`);
-    const w = await f();
-    const rows = await runWorkload(w, { rounds, roundMs, json });
-    if (json) for (const r of rows) console.log(JSON.stringify(r));
-    else console.log(formatTable(rows, w.unit) + '\n');
+    const made = await f();
+    for (const w of Array.isArray(made) ? made : [made]) {
+      const rows = await runWorkload(w, { rounds, roundMs, json });
+      if (json) for (const r of rows) console.log(JSON.stringify(r));
+      else console.log(formatTable(rows, w.unit) + '\n');
+    }
   }
 }

@@ -1,6 +1,6 @@
 // Test data for the benchmarks: generated once per machine in the temp
 // directory and reused, so a run measures reads from the page cache.
-import { openSync, writeSync, closeSync, statSync, mkdirSync, renameSync, readSync } from 'node:fs';
+import { openSync, writeSync, closeSync, statSync, mkdirSync, renameSync, readSync, existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -43,4 +43,17 @@ function warm(path: string, size: number): void {
   const chunk = Buffer.allocUnsafe(1 << 20);
   for (let off = 0; off < size; off += chunk.length) readSync(fd, chunk, 0, chunk.length, off);
   closeSync(fd);
+}
+
+/** `files` files of `size` bytes of `fill` in benchDir()/`dir`, created once, reused, and read into the page cache. */
+export function fileSet(dir: string, files: number, size: number, fill: number): string[] {
+  const d = join(benchDir(), dir);
+  const paths = Array.from({ length: files }, (_, k) => join(d, `f${k}`));
+  if (!existsSync(paths[paths.length - 1]!)) {
+    mkdirSync(d, { recursive: true });
+    const data = Buffer.alloc(size, fill);
+    for (const p of paths) writeFileSync(p, data);
+  }
+  for (const p of paths) readFileSync(p);
+  return paths;
 }

@@ -236,3 +236,33 @@ export function xorshift(seed: number): () => number {
     return x;
   };
 }
+
+/**
+ * `depth` loops calling `op(k)` for k = 0, 1, ... `count - 1`, round-robin,
+ * until about `ms` have passed (the clock is read every `every` ops, a power
+ * of two).
+ */
+export async function roundRobin(count: number, depth: number, ms: number, bytesPerOp: number, every: number,
+  op: (k: number) => Promise<unknown>): Promise<RoundResult> {
+  // One op in four is timed, as in every other loop (and the C reference).
+  const sampler = new LatencySampler(4);
+  const timed = sampler.wrap(op);
+  let next = 0;
+  let ops = 0;
+  let stop = false;
+  const start = performance.now();
+  const deadline = start + ms;
+  const mask = every - 1;
+  const worker = async (): Promise<void> => {
+    while (!stop) {
+      const k = next;
+      next = next + 1 === count ? 0 : next + 1;
+      await timed(k);
+      if ((++ops & mask) === 0 && performance.now() > deadline) stop = true;
+    }
+  };
+  const ws: Promise<void>[] = [];
+  for (let k = 0; k < depth; k++) ws.push(worker());
+  await Promise.all(ws);
+  return { ops, seconds: (performance.now() - start) / 1000, bytes: ops * bytesPerOp, latenciesNs: sampler.take() };
+}

@@ -3,6 +3,7 @@
 // the call to node:fs/promises, which accepts or refuses it exactly as Node
 // does (same validation, same error text).
 import { fileURLToPath } from 'node:url';
+import { invalidArgType, invalidArgValue } from '../errors';
 import {
   O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
 } from '../constants';
@@ -96,4 +97,34 @@ export function signalOf(options: Record<string, unknown>): AbortSignal | undefi
   const s = options.signal;
   if (s === undefined) return undefined;
   return s instanceof AbortSignal ? s : false;
+}
+
+/** The options of a whole-file call, as Node's getOptions() leaves them (each read once). */
+export interface WholeOptions {
+  /** The encoding as given (undefined, null, '' or a name Buffer knows, or 'buffer'). */
+  encoding: unknown;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Node's getOptions() for readFile/writeFile/appendFile: null, undefined or a
+ * function mean no options; a string is the encoding; any other non-object
+ * is refused; the encoding must be one Buffer knows (or 'buffer', which
+ * fails later, where Node's fails); a signal must look like an AbortSignal.
+ */
+export function wholeOptions(options: unknown): WholeOptions {
+  if (options === null || options === undefined || typeof options === 'function') return { encoding: undefined, signal: undefined };
+  if (typeof options === 'string') {
+    if (options !== 'buffer' && !Buffer.isEncoding(options)) throw invalidArgValue('encoding', options, 'is invalid encoding');
+    return { encoding: options, signal: undefined };
+  }
+  if (typeof options !== 'object') throw invalidArgType('options', 'one of type string or object', options);
+  const { encoding, signal } = options as { encoding?: unknown; signal?: unknown };
+  if (encoding !== 'buffer' && encoding && !Buffer.isEncoding(encoding as string)) {
+    throw invalidArgValue('encoding', encoding, 'is invalid encoding');
+  }
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || !('aborted' in signal))) {
+    throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+  }
+  return { encoding, signal: signal as AbortSignal | undefined };
 }

@@ -6,19 +6,28 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { createInterface, Interface } from 'node:readline';
-import { Readable } from 'node:stream';
+import { AsyncResource } from 'node:async_hooks';
+import type { ReadableStream } from 'node:stream/web';
 import { Op } from '../constants';
+import { constants as osConstants } from 'node:os';
 import { FileTarget, slotTarget } from '../operation';
 import * as data from '../ops/data';
 import { OPS } from '../opcodes';
-import { systemError } from '../errors';
+import { systemError, unknownEncoding } from '../errors';
+import { Failure, settle } from '../requests';
 import type { Engine } from './backend';
-import { closeFd, fsync, ftruncate, rw, rwv, statxFd } from './submit';
+import { closeFd, fsync, ftruncate, rwv, statxFd } from './submit';
 import { toStats } from './stats';
 import { readToEnd } from './readfile';
-import { encodingOf, optionsObject } from './args';
-import { validateInteger } from '../validators';
-import { outOfRange, invalidArgValue, invalidArgType } from '../errors';
+import { checkAborted, writeAll } from './whole';
+import { Owned, disown, own } from './lifetime';
+import { RwArgs, positionOf, positionRules, readArgs, stringBytes, stringPosition, writeArgs } from './rwargs';
+import { viewLength } from '../memory';
+import { wholeOptions } from './args';
+import { invalidState, streamType, webStream } from './webstream';
+import { invalidArgType } from '../errors';
+
+const { EINVAL } = osConstants.errno;
 
 type ReadResult = { bytesRead: number; buffer: ArrayBufferView };
 type WriteResult<T> = { bytesWritten: number; buffer: T };
@@ -45,25 +54,28 @@ class HandleOp {
   buffer: unknown = undefined;
   write = false;
   resolve: ((v: unknown) => void) | undefined = undefined;
-  reject: ((e: unknown) => void) | undefined = undefined;
-  readonly executor = (res: (v: unknown) => void, rej: (e: unknown) => void): void => {
+  readonly executor = (res: (v: unknown) => void): void => {
     this.resolve = res;
-    this.reject = rej;
   };
   readonly onCqe = (res: number): void => {
-    const { h, buffer, resolve, reject, write } = this;
+    const { h, buffer, resolve, write } = this;
     this.h = undefined;
     this.buffer = undefined;
     this.resolve = undefined;
-    this.reject = undefined;
     ops.push(this);
     h!._done();
-    if (res < 0) reject!(systemError(res, write ? 'write' : 'read'));
+    // A failure is built after the caller's await (requests.ts settle()),
+    // so that its stack shows the caller, as Node's does.
+    if (res < 0) resolve!(write ? WRITE_FAILED(res) : READ_FAILED(res));
     else if (write) resolve!({ __proto__: null, bytesWritten: res, buffer });
     else resolve!({ __proto__: null, bytesRead: res, buffer });
   };
 }
 const ops: HandleOp[] = [];
+const buildRead = (res: number): Error => systemError(res, 'read');
+const buildWrite = (res: number): Error => systemError(res, 'write');
+const READ_FAILED = (res: number): Failure => new Failure(res, buildRead);
+const WRITE_FAILED = (res: number): Failure => new Failure(res, buildWrite);
 
 /**
  * An open file, as node:fs/promises' FileHandle: same methods, results and
@@ -74,25 +86,20 @@ export class FileHandle extends EventEmitter {
   #fd: number;
   #file: FileTarget;
   #engine: Engine;
-  #slot: number;
+  #owned: Owned;
   #pending = 0;
   #closing: Promise<void> | undefined = undefined;
   #drained: (() => void) | undefined = undefined;
+  #locked = false;
+  #resource: AsyncResource | undefined = undefined;
 
-  /** @internal Wraps an open fd; registers it in a free slot of the ring's table. */
+  /** @internal Takes ownership of an open fd; registers it in a free slot of the ring's table. */
   constructor(engine: Engine, fd: number) {
     super();
     this.#engine = engine;
     this.#fd = fd;
-    const slot = engine.slots.take();
-    if (slot >= 0 && engine.slots.set(slot, fd) === 0) {
-      this.#slot = slot;
-      this.#file = slotTarget(slot);
-    } else {
-      if (slot >= 0) engine.slots.give(slot);
-      this.#slot = -1;
-      this.#file = fd;
-    }
+    this.#owned = own(engine, fd, this);
+    this.#file = this.#owned.slot >= 0 ? slotTarget(this.#owned.slot) : fd;
   }
 
   /** The file descriptor, or -1 once closed. */
@@ -116,7 +123,7 @@ export class FileHandle extends EventEmitter {
     try {
       const op = data.rw(write ? OPS.write : OPS.read, this.#file, view, pos, write ? 'write' : 'read', offset, length);
       const o = ops.pop() ?? new HandleOp();
-      const promise = new Promise(o.executor);
+      const promise = settle(new Promise(o.executor));
       ring._start(op, o.onCqe);
       o.h = this;
       o.buffer = view;
@@ -136,38 +143,19 @@ export class FileHandle extends EventEmitter {
    */
   read(buffer?: unknown, offset?: unknown, length?: unknown, position?: unknown): Promise<ReadResult> {
     if (this.#closing !== undefined) return fileClosed('read');
+    let a: RwArgs;
     try {
-      if (!ArrayBuffer.isView(buffer)) {
-        if (buffer !== undefined && buffer !== null && typeof buffer !== 'object') {
-          throw invalidArgType('options', 'of type object', buffer);
-        }
-        const o = (buffer ?? {}) as { buffer?: unknown; offset?: unknown; length?: unknown; position?: unknown };
-        buffer = o.buffer ?? Buffer.alloc(16384);
-        if (!ArrayBuffer.isView(buffer)) {
-          throw invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', buffer);
-        }
-        offset = o.offset ?? 0;
-        length = o.length ?? (buffer as ArrayBufferView).byteLength - (offset as number);
-        position = o.position ?? null;
-      } else if (offset !== null && typeof offset === 'object') {
-        const o = offset as { offset?: unknown; length?: unknown; position?: unknown };
-        offset = o.offset ?? 0;
-        length = o.length ?? buffer.byteLength - (offset as number);
-        position = o.position ?? null;
-      }
-      const view = buffer as ArrayBufferView;
-      const off = offset == null ? 0 : validateInteger(offset, 'offset', 0);
-      const len = (length ?? view.byteLength - off) as number;
-      if (len === 0) return Promise.resolve({ __proto__: null, bytesRead: 0, buffer: view } as ReadResult);
-      if (view.byteLength === 0) throw invalidArgValue('buffer', view, 'is empty and cannot be written');
-      if (typeof len !== 'number') throw invalidArgType('length', 'of type number', len);
-      if (len < 0) throw outOfRange('length', '>= 0', len);
-      if (off + len > view.byteLength) throw outOfRange('length', `<= ${view.byteLength - off}`, len);
-      const pos = typeof position === 'bigint' ? position : Number.isSafeInteger(position) ? position as number : -1;
-      return this.#submit(view, off, len, pos, false);
+      a = readArgs(buffer, offset, length, position);
     } catch (err) {
       return Promise.reject(err);
     }
+    if (a.length === 0) return Promise.resolve({ __proto__: null, bytesRead: 0, buffer: a.view } as ReadResult);
+    if (a.pos !== undefined) return this.#submit(a.view, a.offset, a.length, a.pos, false);
+    // A position only some Node versions accept: ask which rule applies.
+    return positionRules().then((strict) => {
+      if (this.#closing !== undefined) return fileClosed('read');
+      return this.#submit(a.view, a.offset, a.length, positionOf(a.rawPos, a.length, strict), false);
+    });
   }
 
   /**
@@ -179,29 +167,15 @@ export class FileHandle extends EventEmitter {
     if (this.#closing !== undefined) return fileClosed('write');
     try {
       if (ArrayBuffer.isView(buffer)) {
-        if (buffer.byteLength === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as WriteResult<T>);
-        if (offset !== null && typeof offset === 'object') {
-          const o = offset as { offset?: unknown; length?: unknown; position?: unknown };
-          offset = o.offset ?? 0;
-          length = o.length ?? buffer.byteLength - (offset as number);
-          position = o.position ?? null;
-        }
-        const off = offset == null ? 0 : validateInteger(offset, 'offset', 0);
-        const len = typeof length === 'number' ? length : buffer.byteLength - off;
-        if (off > buffer.byteLength) throw outOfRange('offset', `<= ${buffer.byteLength}`, off);
-        if (len < 0 || len > buffer.byteLength - off) throw outOfRange('length', `<= ${buffer.byteLength - off}`, len);
-        const pos = typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? position : -1;
-        return this.#submit(buffer, off, len, pos, true);
+        if (viewLength(buffer, 'buffer') === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as WriteResult<T>);
+        const a = writeArgs(buffer, offset, length, position);
+        return this.#submit(buffer, a.offset, a.length, a.pos!, true);
       }
       if (typeof buffer !== 'string') {
         throw invalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', buffer);
       }
-      const encoding = (length ?? 'utf8') as string;
-      if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding)) {
-        throw invalidArgValue('encoding', encoding, 'is invalid encoding');
-      }
-      const bytes = Buffer.from(buffer, encoding);
-      const pos = typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0 ? offset : -1;
+      const bytes = stringBytes(buffer, length);
+      const pos = stringPosition(offset);
       if (bytes.length === 0) return Promise.resolve({ __proto__: null, bytesWritten: 0, buffer } as WriteResult<T>);
       return this.#submit(bytes, 0, bytes.length, pos, true).then(
         (r: { bytesWritten: number }) => ({ __proto__: null, bytesWritten: r.bytesWritten, buffer }) as WriteResult<T>);
@@ -214,6 +188,8 @@ export class FileHandle extends EventEmitter {
   async readv<T extends ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
     if (this.#closing !== undefined) return fileClosed('readv');
     checkViews(buffers);
+    // Node's readv of no buffers fails in the kernel call: EINVAL.
+    if (buffers.length === 0) throw systemError(-EINVAL, 'read');
     const pos = typeof position === 'number' && Number.isSafeInteger(position) ? position : -1;
     const n = await this.#track(rwv(this.#engine.ring, OPS.readv, this.#file, buffers, pos, 'read'));
     return { __proto__: null, bytesRead: n, buffers } as { bytesRead: number; buffers: T };
@@ -232,6 +208,8 @@ export class FileHandle extends EventEmitter {
   /** fstat: resolves with fs.Stats (fs.BigIntStats with `{ bigint: true }`). */
   async stat(options?: { bigint?: boolean }): Promise<fs.Stats | fs.BigIntStats> {
     if (this.#closing !== undefined) return fileClosed('fstat');
+    // Node reads options.bigint of whatever it is given; null throws there.
+    if (options === null) throw new TypeError("Cannot read properties of null (reading 'bigint')");
     if (options?.bigint) return this.#track(fdCalls.fstat(this.#fd, { bigint: true }) as Promise<fs.BigIntStats>);
     return toStats(await this.#track(statxFd(this.#engine.ring, this.#fd, 'fstat')));
   }
@@ -280,32 +258,34 @@ export class FileHandle extends EventEmitter {
   /** Reads from the file position to the end. Resolves with a Buffer, or a string with an encoding. */
   async readFile(options?: { encoding?: BufferEncoding | null; signal?: AbortSignal } | BufferEncoding | null): Promise<Buffer | string> {
     if (this.#closing !== undefined) return fileClosed('readFile');
-    const o = optionsObject(options) ?? {};
-    const enc = encodingOf(o);
-    if (enc === false) throw invalidArgValue('encoding', o.encoding, 'is invalid encoding');
-    checkAborted(o.signal);
-    const data = await this.#track(readToEnd(this.#engine, this.#fd, this.#file));
-    checkAborted(o.signal);
-    return enc === undefined ? data : data.toString(enc);
+    const { encoding, signal } = wholeOptions(options);
+    // Node decodes through a StringDecoder, which does not know 'buffer'.
+    if (encoding === 'buffer') throw unknownEncoding(encoding);
+    const data = await this.#track(readToEnd(this.#engine, this.#fd, this.#file, signal));
+    return encoding ? data.toString(encoding as BufferEncoding) : data;
   }
 
   /** Writes all of `data` (string, buffer, or an iterable of them) at the file position. */
   async writeFile(data: unknown, options?: { encoding?: BufferEncoding | null; signal?: AbortSignal } | BufferEncoding | null): Promise<void> {
     if (this.#closing !== undefined) return fileClosed('writeFile');
-    const o = optionsObject(options) ?? {};
-    const enc = encodingOf(o) || 'utf8';
-    checkAborted(o.signal);
-    if (typeof data === 'string' || ArrayBuffer.isView(data)) {
-      await this.#writeAll(typeof data === 'string' ? Buffer.from(data, enc) : data, o.signal);
-      return;
-    }
-    if (data !== null && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
-      for await (const chunk of data as AsyncIterable<unknown>) {
-        await this.#writeAll(typeof chunk === 'string' ? Buffer.from(chunk, enc) : chunk as ArrayBufferView, o.signal);
+    const { encoding, signal } = wholeOptions(options);
+    const enc = (encoding || 'utf8') as BufferEncoding;
+    const iterable = isCustomIterable(data);
+    if (!ArrayBuffer.isView(data) && !iterable) {
+      if (typeof data !== 'string') {
+        throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
       }
+      data = Buffer.from(data, enc);
+    }
+    checkAborted(signal);
+    if (!iterable) {
+      await this.#writeAll(data as ArrayBufferView, signal);
       return;
     }
-    throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, DataView, or Stream', data);
+    for await (const chunk of data as AsyncIterable<unknown>) {
+      checkAborted(signal);
+      await this.#writeAll(ArrayBuffer.isView(chunk) ? chunk : Buffer.from(chunk as string, enc), signal);
+    }
   }
 
   /** Same as writeFile() on a handle (the handle's open flags decide appending). */
@@ -313,14 +293,8 @@ export class FileHandle extends EventEmitter {
     return this.writeFile(data, options);
   }
 
-  async #writeAll(view: ArrayBufferView, signal: unknown): Promise<void> {
-    let at = 0;
-    const total = view.byteLength;
-    const ring = this.#engine.ring;
-    while (at < total) {
-      checkAborted(signal);
-      at += await this.#track(rw(ring, OPS.write, this.#file, view, at, total - at, -1, 'write'));
-    }
+  #writeAll(view: ArrayBufferView, signal: unknown): Promise<void> {
+    return this.#track(writeAll(this.#engine, this.#file, view, viewLength(view, 'data'), signal as AbortSignal | undefined));
   }
 
   /** A line reader over the file (readline Interface on createReadStream()). */
@@ -338,9 +312,23 @@ export class FileHandle extends EventEmitter {
     return fs.createWriteStream(null as unknown as string, { ...options, fd: this.#fd, fs: this.#streamFs() } as never);
   }
 
-  /** A web ReadableStream of the file's bytes. */
-  readableWebStream(): unknown {
-    return Readable.toWeb(this.createReadStream({ autoClose: false }));
+  /**
+   * A web ReadableStream of the file from its position, as Node's: the
+   * handle is locked once it has given one (ERR_INVALID_STATE); chunks are of
+   * the type Node's own stream gives (ArrayBuffer in Node 20; Uint8Array
+   * with `{ type: 'bytes' }`).
+   */
+  readableWebStream(options?: { type?: 'bytes' }): ReadableStream {
+    if (this.#closing !== undefined) throw invalidState(this.#pending > 0 ? 'The FileHandle is closing' : 'The FileHandle is closed');
+    if (this.#locked) throw invalidState('The FileHandle is locked');
+    this.#locked = true;
+    return webStream(this, streamType(options));
+  }
+
+  /** The async id of this handle's async resource, as Node's FileHandle has one. */
+  getAsyncId(): number {
+    this.#resource ??= new AsyncResource('FILEHANDLE', { requireManualDestroy: true });
+    return this.#resource.asyncId();
   }
 
   #streamFs(): object {
@@ -367,25 +355,24 @@ export class FileHandle extends EventEmitter {
    */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
-    this.#closing = (async () => {
-      if (this.#pending > 0) await new Promise<void>((r) => { this.#drained = r; });
-      const e = this.#engine;
-      if (this.#slot >= 0) {
-        e.slots.set(this.#slot, -1);
-        e.slots.give(this.#slot);
-        this.#slot = -1;
-      }
-      const fd = this.#fd;
-      this.#fd = -1;
-      try {
-        await closeFd(e.ring, fd);
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'ERR_RING_CLOSED') throw err;
-        fs.closeSync(fd);
-      }
-      this.emit('close');
-    })();
+    this.#closing = this.#release();
+    // Node emits 'close' from close() itself, before the promise settles.
+    this.emit('close');
     return this.#closing;
+  }
+
+  async #release(): Promise<void> {
+    if (this.#pending > 0) await new Promise<void>((r) => { this.#drained = r; });
+    const ring = this.#engine.ring;
+    const fd = disown(this.#owned);
+    this.#fd = -1;
+    if (fd < 0) return;
+    try {
+      await closeFd(ring, fd, true);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_RING_CLOSED') throw err;
+      fs.closeSync(fd);
+    }
   }
 
   /** Calls close(). */
@@ -394,17 +381,16 @@ export class FileHandle extends EventEmitter {
   }
 }
 
+/** Node's isCustomIterable(): an iterable or async iterable that is neither a view nor a string. */
+function isCustomIterable(data: unknown): boolean {
+  if (data === null || data === undefined || ArrayBuffer.isView(data) || typeof data === 'string') return false;
+  const d = data as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown };
+  return typeof d[Symbol.iterator] === 'function' || typeof d[Symbol.asyncIterator] === 'function';
+}
+
 function checkViews(buffers: unknown): void {
   if (!Array.isArray(buffers) || !buffers.every((b) => ArrayBuffer.isView(b))) {
     throw invalidArgType('buffers', 'an ArrayBufferView[]', buffers);
   }
 }
 
-function checkAborted(signal: unknown): void {
-  if (signal instanceof AbortSignal && signal.aborted) {
-    const err = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
-    err.name = 'AbortError';
-    err.code = 'ABORT_ERR';
-    throw err;
-  }
-}

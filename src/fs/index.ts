@@ -9,6 +9,7 @@ import { Op, O_RDONLY, O_CLOEXEC } from '../constants';
 import { ring, backend as currentBackend, FsBackend } from './backend';
 import { FileHandle } from './filehandle';
 import { readFileRing } from './readfile';
+import { copyFileRing, cpFileRing } from './copy';
 import { kernelPath, openPath } from './submit';
 import {
   encodingOf, fileMode, openFlags, optionsObject, plainPath, signalOf,
@@ -108,9 +109,7 @@ function readFile_(path: unknown, options?: unknown): Promise<Buffer | string> {
     return fsp.readFile(path as string, options as never);
   }
   if (signal?.aborted) return aborted(signal);
-  const p = run(() => readFileRing(e!, kernelPath(path, shown), shown, enc));
-  if (signal === undefined) return p;
-  return p.then((v) => (signal.aborted ? aborted(signal) : v));
+  return run(() => readFileRing(e!, kernelPath(path, shown), enc, signal));
 }
 
 function writeLike(path: unknown, data: unknown, options: unknown, defaultFlag: number,
@@ -129,7 +128,7 @@ function writeLike(path: unknown, data: unknown, options: unknown, defaultFlag: 
   if (enc === false || signal === false || flags === undefined || mode === undefined) return viaNode();
   if (signal?.aborted) return aborted(signal);
   return run(() => writeFileRing(e!, path, shown,
-    typeof data === 'string' ? Buffer.from(data, enc ?? 'utf8') : data as ArrayBufferView, flags, mode));
+    typeof data === 'string' ? Buffer.from(data, enc ?? 'utf8') : data as ArrayBufferView, flags, mode, signal));
 }
 
 /** Writes a whole file (replacing it; `flag` 'a' appends). Data: string, Buffer, TypedArray, or an iterable. */
@@ -209,13 +208,17 @@ function link_(existingPath: unknown, newPath: unknown): Promise<void> {
   return twoPaths('link', existingPath, newPath, () => fsp.link(existingPath as string, newPath as string));
 }
 
-/** Creates a symbolic link at `path` pointing at `target` (symlinkat); `type` is ignored on Linux. */
+const SYMLINK_TYPES = new Set(['dir', 'file', 'junction']);
+
+/** Creates a symbolic link at `path` pointing at `target` (symlinkat); `type` ('dir', 'file', 'junction') has no effect on Linux. */
 export const symlink = symlink_ as typeof fsp.symlink;
 function symlink_(target: unknown, path: unknown, type?: unknown): Promise<void> {
   const e = ring();
   const a = e && plainPath(target);
   const b = e && plainPath(path);
-  if (a === undefined || b === undefined || (type !== undefined && type !== null && typeof type !== 'string')) {
+  // Node ignores a type that is not a string and refuses an unknown string
+  // (ERR_FS_INVALID_SYMLINK_TYPE): those go to it.
+  if (a === undefined || b === undefined || (typeof type === 'string' && !SYMLINK_TYPES.has(type))) {
     return fsp.symlink(target as string, path as string, type as string);
   }
   return run(() => twoPathRing(e!, 'symlink', target, a, path, b));
@@ -258,10 +261,42 @@ function truncate_(path: unknown, len?: unknown): Promise<void> {
   return run(() => truncateRing(e!, path, shown, n));
 }
 
+/**
+ * Copies a file (open, statx, open, read/write pieces, close on the ring, as
+ * libuv's copyfile does it). `mode` COPYFILE_FICLONE(_FORCE) goes to
+ * node:fs/promises, which can clone.
+ */
+export const copyFile = copyFile_ as typeof fsp.copyFile;
+function copyFile_(src: unknown, dest: unknown, mode?: unknown): Promise<void> {
+  const e = ring();
+  const a = e && plainPath(src);
+  const b = e && plainPath(dest);
+  if (a === undefined || b === undefined || (mode !== undefined && mode !== null && mode !== 0 && mode !== COPYFILE_EXCL)) {
+    return fsp.copyFile(src as string, dest as string, mode as number);
+  }
+  return run(() => copyFileRing(e!, kernelPath(src, a), kernelPath(dest, b), mode === COPYFILE_EXCL));
+}
+
+const COPYFILE_EXCL = fsp.constants.COPYFILE_EXCL;
+
+/**
+ * Copies a file or a tree. A regular file with default options is copied on
+ * the ring (see copyFile); everything else is node:fs/promises' cp.
+ */
+export const cp = cp_ as typeof fsp.cp;
+function cp_(src: unknown, dest: unknown, options?: unknown): Promise<void> {
+  const e = ring();
+  if (e === undefined || typeof src !== 'string' || typeof dest !== 'string' || options !== undefined
+    || plainPath(src) === undefined || plainPath(dest) === undefined) {
+    return fsp.cp(src as string, dest as string, options as never);
+  }
+  return run(async () => {
+    if (!await cpFileRing(e, src, dest)) await fsp.cp(src, dest);
+  });
+}
+
 /** io_uring has no operation for these: they are node:fs/promises' own, with its documentation. */
 export const access = fsp.access;
-export const copyFile = fsp.copyFile;
-export const cp = fsp.cp;
 export const chmod = fsp.chmod;
 export const lchmod = fsp.lchmod;
 export const chown = fsp.chown;

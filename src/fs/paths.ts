@@ -1,14 +1,18 @@
 // The path operations uring/fs runs on the ring, each a single SQE (or a few
 // for open+write+close and recursive mkdir), failing with the errors
 // node:fs/promises gives: the same syscall names, paths and messages.
-import { dirname } from 'node:path';
 import { AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_RDWR } from '../constants';
-import { OPS } from '../opcodes';
 import type { Engine } from './backend';
 import {
-  closeFd, ftruncate, kernelPath, mkdirPath, openPath, rw, statxPath, twoPath, unlinkPath,
+  closeFd, ftruncate, kernelPath, mkdirPath, openPath, statxPath, twoPath, unlinkPath,
 } from './submit';
-import { toStats } from './stats';
+import { statxIsDir, toStats } from './stats';
+import { systemError } from '../errors';
+import { constants } from 'node:os';
+
+const { EACCES, EEXIST, ENOENT, ENOSPC, ENOTDIR, EPERM } = constants.errno;
+import { writeAll } from './whole';
+import { viewLength } from '../memory';
 import type { Stats } from 'node:fs';
 
 /** stat/lstat of a path, as fs.Stats. */
@@ -30,16 +34,58 @@ export async function twoPathRing(e: Engine, kind: 'rename' | 'link' | 'symlink'
   await twoPath(e.ring, kind, kernelPath(rawA, a), kernelPath(rawB, b));
 }
 
-function mkdirOne(e: Engine, raw: unknown, shown: string, mode: number): Promise<number> {
-  return mkdirPath(e.ring, kernelPath(raw, shown), mode);
+const SLASH = 0x2f;
+
+/** mkdir of one path given as bytes: 0 or -errno. */
+function mkdirBytes(e: Engine, p: Buffer, mode: number): Promise<number> {
+  return mkdirPath(e.ring, kernelPath(p, p.toString()), mode).then(() => 0, (err) => (err as { errno: number }).errno);
 }
 
-async function isDir(e: Engine, shown: string): Promise<boolean> {
-  try {
-    return (await statRing(e, shown, shown, false)).isDirectory();
-  } catch {
-    return false;
+/** Whether a path given as bytes is a directory (following symlinks): the statx errno when it cannot be read. */
+function dirBytes(e: Engine, p: Buffer): Promise<boolean | number> {
+  return statxPath(e.ring, kernelPath(p, p.toString()), 0, 'stat').then(statxIsDir, (err) => (err as { errno: number }).errno);
+}
+
+/**
+ * mkdir with `recursive`, step for step as Node's MKDirpAsync (node_file.cc)
+ * does it, on the path's bytes (a Buffer path reaches the kernel byte for
+ * byte): on ENOENT the parent is made first; on any other error the path is
+ * stat()ed, and an existing non-directory (a file, a dangling symlink) in the
+ * middle of the path gives ENOTDIR, at its end EEXIST or the stat's error.
+ * Resolves with the first directory created (as a string), or undefined.
+ */
+async function mkdirp(e: Engine, path: Buffer, mode: number): Promise<string | undefined> {
+  const fail = (errno: number, at: Buffer): never => { throw systemError(errno, 'mkdir', { path: at.toString() }); };
+  const stack: Buffer[] = [path];
+  let first: Buffer | undefined;
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    let err = await mkdirBytes(e, p, mode);
+    if (err === 0) {
+      first ??= p;
+      continue;
+    }
+    if (err === -EACCES || err === -ENOSPC || err === -ENOTDIR || err === -EPERM) fail(err, p);
+    if (err === -ENOENT) {
+      const cut = p.lastIndexOf(SLASH);
+      const parent = cut < 0 ? p : p.subarray(0, cut);
+      if (!parent.equals(p)) {
+        stack.push(p, parent);
+        continue;
+      }
+      if (stack.length > 0) continue;
+      err = -EEXIST;
+    }
+    const dir = await dirBytes(e, p);
+    if (err === -EEXIST && stack.length > 0) {
+      if (dir === true) continue;
+      fail(-ENOTDIR, p);
+    }
+    if (typeof dir === 'number') fail(dir, p);
+    if (!dir) fail(-EEXIST, p);
+    break;
   }
+  return first?.toString();
 }
 
 /**
@@ -48,40 +94,23 @@ async function isDir(e: Engine, shown: string): Promise<boolean> {
  */
 export async function mkdirRing(e: Engine, raw: unknown, shown: string, mode: number, recursive: boolean): Promise<string | undefined> {
   if (!recursive) {
-    await mkdirOne(e, raw, shown, mode);
+    await mkdirPath(e.ring, kernelPath(raw, shown), mode);
     return undefined;
   }
-  try {
-    await mkdirOne(e, raw, shown, mode);
-    return shown;
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'EEXIST' && await isDir(e, shown)) return undefined;
-    if (code !== 'ENOENT') throw err;
-    const parent = dirname(shown);
-    if (parent === shown) throw err;
-    const first = await mkdirRing(e, parent, parent, mode, true);
-    try {
-      await mkdirOne(e, shown, shown, mode);
-    } catch (again) {
-      if ((again as { code?: string }).code === 'EEXIST' && await isDir(e, shown)) return first;
-      throw again;
-    }
-    return first ?? shown;
-  }
+  const bytes = raw instanceof Uint8Array ? Buffer.from(raw) : Buffer.from(shown);
+  return mkdirp(e, bytes, mode);
 }
 
-/** open, write everything, close: writeFile/appendFile of bytes. */
+/** open, write everything in bounded pieces (checking `signal` between them), close: writeFile/appendFile of bytes. */
 export async function writeFileRing(e: Engine, raw: unknown, shown: string, data: ArrayBufferView,
-  flags: number, mode: number): Promise<void> {
+  flags: number, mode: number, signal: AbortSignal | undefined): Promise<void> {
   const ring = e.ring;
+  const total = viewLength(data, 'data');
   const fd = await openPath(ring, kernelPath(raw, shown), flags | O_CLOEXEC, mode);
   try {
-    let at = 0;
-    const total = data.byteLength;
-    while (at < total) at += await rw(ring, OPS.write, fd, data, at, total - at, -1, 'write');
+    await writeAll(e, fd, data, total, signal);
   } finally {
-    await closeFd(ring, fd).catch(() => 0);
+    await closeFd(ring, fd, true).catch(() => 0);
   }
 }
 

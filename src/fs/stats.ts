@@ -21,3 +21,8 @@ export function statxSize(buf: Uint8Array): number {
 export function statxIsFile(buf: Uint8Array): boolean {
   return ((buf[28]! | (buf[29]! << 8)) & 0o170000) === 0o100000;
 }
+
+/** Whether a filled statx buffer describes a directory. */
+export function statxIsDir(buf: Uint8Array): boolean {
+  return ((buf[28]! | (buf[29]! << 8)) & 0o170000) === 0o040000;
+}

@@ -4,7 +4,7 @@
 // error node:fs/promises would give. Files are FileTargets (operation.ts):
 // an fd, or the registered slot of a FileHandle.
 import { types } from 'node:util';
-import { AT_FDCWD, AT_REMOVEDIR, STATX_BASIC_STATS, STATX_BTIME } from '../constants';
+import { AT_FDCWD, AT_REMOVEDIR, IOSQE_ASYNC, STATX_BASIC_STATS, STATX_BTIME } from '../constants';
 import { OPS, OpSpec } from '../opcodes';
 import { kernelPath as copyPath, KernelPath } from '../memory';
 import type { FileTarget, Operation } from '../operation';
@@ -65,10 +65,16 @@ export function twoPath(ring: RingCore, kind: 'rename' | 'link' | 'symlink', a: 
   return named(ring, op, a.shown, b.shown);
 }
 
-/** read/write of `length` bytes at `offset` in `view`, at `pos` (-1: the file position). */
+/**
+ * read/write of `length` bytes at `offset` in `view`, at `pos` (-1: the file
+ * position). `offload` sets IOSQE_ASYNC: the copy runs on a kernel worker
+ * rather than inline in the submitting thread's io_uring_enter.
+ */
 export function rw(ring: RingCore, spec: OpSpec, file: FileTarget, view: ArrayBufferView, offset: number,
-  length: number, pos: number | bigint, syscall: string): Promise<number> {
-  return ring._submit(data.rw(spec, file, view, pos, syscall, offset, length));
+  length: number, pos: number | bigint, syscall: string, offload = false): Promise<number> {
+  const op = data.rw(spec, file, view, pos, syscall, offset, length);
+  if (offload) op.flags |= IOSQE_ASYNC;
+  return ring._submit(op);
 }
 
 /** readv/writev over a copy of `views`. */
@@ -87,7 +93,14 @@ export function ftruncate(ring: RingCore, file: FileTarget, len: number): Promis
   return ring._submit(data.ftruncate(file, len, undefined));
 }
 
-/** close of a plain fd; errors name 'close'. */
-export function closeFd(ring: RingCore, fd: number): Promise<number> {
-  return ring._submit(paths.close(fd, undefined, 'close'));
+/**
+ * close of a plain fd; errors name 'close'. `offload`: on a kernel worker
+ * (IOSQE_ASYNC), for a file that was written: the last close of a file
+ * truncated and rewritten starts its writeback (ext4 auto_da_alloc), which
+ * would otherwise run in this thread.
+ */
+export function closeFd(ring: RingCore, fd: number, offload = false): Promise<number> {
+  const op = paths.close(fd, undefined, 'close');
+  if (offload) op.flags |= IOSQE_ASYNC;
+  return ring._submit(op);
 }

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ufs from '../../src/fs/index';
 import { tempDir } from '../helpers';
+import { Api, errorShape as normErr, norm, tree } from './fs-side-by-side';
 
-type Api = typeof nfs;
 interface Case {
   name: string;
   setup?(dir: string): void;
@@ -22,54 +22,6 @@ function file(dir: string, name: string, data: string | Buffer = 'hello'): strin
   const p = join(dir, name);
   fs.writeFileSync(p, data);
   return p;
-}
-
-/** A comparable form of a value: the directory replaced by <dir>, Stats and handles summarised. */
-function norm(v: unknown, dir: string): unknown {
-  if (typeof v === 'string') return v.split(dir).join('<dir>');
-  if (v instanceof fs.Stats) {
-    return { Stats: true, mode: v.mode, size: v.size, nlink: v.nlink, uid: v.uid, gid: v.gid, file: v.isFile(), dir: v.isDirectory(), link: v.isSymbolicLink(), keys: Object.keys(v) };
-  }
-  if (Buffer.isBuffer(v)) return { Buffer: v.toString('hex') };
-  if (Array.isArray(v)) return v.map((x) => norm(x, dir));
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = { proto: Object.getPrototypeOf(v) === null ? null : (v as object).constructor?.name };
-    for (const [k, x] of Object.entries(v)) out[k] = norm(x, dir);
-    return out;
-  }
-  return v;
-}
-
-function normErr(e: unknown, dir: string): unknown {
-  const err = e as Error & Record<string, unknown>;
-  return {
-    error: true,
-    keys: Object.keys(err),
-    name: err.name,
-    message: norm(err.message, dir),
-    code: err.code,
-    errno: err.errno,
-    syscall: err.syscall,
-    path: norm(err.path, dir),
-    dest: norm(err.dest, dir),
-  };
-}
-
-/** Names, kinds, sizes and contents of everything under `dir`. */
-function tree(dir: string): unknown {
-  const out: Record<string, string> = {};
-  const walk = (d: string, rel: string): void => {
-    for (const n of fs.readdirSync(d).sort()) {
-      const p = join(d, n);
-      const st = fs.lstatSync(p);
-      const key = rel + n;
-      if (st.isSymbolicLink()) out[key] = `link:${fs.readlinkSync(p).split(dir).join('<dir>')}`;
-      else if (st.isDirectory()) { out[key] = `dir:${(st.mode & 0o777).toString(8)}`; walk(p, `${key}/`); }
-      else out[key] = `file:${(st.mode & 0o777).toString(8)}:${fs.readFileSync(p, 'hex')}`;
-    }
-  };
-  walk(dir, '');
-  return out;
 }
 
 async function outcome(api: Api, c: Case, dir: string): Promise<unknown> {
@@ -327,7 +279,7 @@ describe('uring/fs results equal node:fs/promises results on the same path', () 
     const nh = await nfs.open(p);
     const h = await ufs.open(p);
     for (const k of Object.getOwnPropertyNames(Object.getPrototypeOf(nh))) {
-      if (k === 'constructor' || k === 'getAsyncId') continue;
+      if (k === 'constructor') continue;
       assert.ok(k in h, k);
     }
     assert.equal(typeof h[Symbol.asyncDispose], 'function');
