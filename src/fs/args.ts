@@ -76,10 +76,20 @@ export function rawPath(path: unknown): Uint8Array | undefined {
 }
 
 /** The options object or encoding string most functions take; undefined when unusual. */
-export function optionsObject(options: unknown): Record<string, unknown> | undefined {
+export function optionsObject(options: unknown, keys: readonly string[]): Record<string, unknown> | undefined {
   if (options === undefined || options === null) return EMPTY;
   if (typeof options === 'string') return Buffer.isEncoding(options) ? { encoding: options } : undefined;
-  if (typeof options === 'object') return options as Record<string, unknown>;
+  if (typeof options === 'object') {
+    // A plain copy of the keys the call uses, each read once: the checks
+    // below and a fallback to node:fs/promises see the same values.
+    const src = options as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k of keys) {
+      const v = src[k];
+      if (v !== undefined) out[k] = v;
+    }
+    return out;
+  }
   return undefined;
 }
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;

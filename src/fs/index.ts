@@ -58,6 +58,16 @@ function run<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * `f` as node:fs/promises functions behave: a throw while reading the
+ * caller's arguments (a getter, a Proxy) becomes a rejected promise.
+ */
+function rejecting<A extends unknown[], R>(f: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  const wrapped = (...args: A): Promise<R> => run(() => f(...args));
+  Object.defineProperty(wrapped, 'name', { value: f.name.replace(/_$/, '') });
+  return wrapped;
+}
+
 function aborted(signal: AbortSignal): Promise<never> {
   return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
 }
@@ -72,7 +82,8 @@ function aborted(signal: AbortSignal): Promise<never> {
  * await fh.write('hello');
  * ```
  */
-export function open(path: fsp.FileHandle | string | Buffer | URL, flags?: string | number, mode?: string | number): Promise<FileHandle> {
+export const open = rejecting(open_);
+function open_(path: fsp.FileHandle | string | Buffer | URL, flags?: string | number, mode?: string | number): Promise<FileHandle> {
   const e = ring();
   const shown = e && plainPath(path);
   const f = openFlags(flags, O_RDONLY);
@@ -92,7 +103,7 @@ export function open(path: fsp.FileHandle | string | Buffer | URL, flags?: strin
  * const text = await fs.readFile('/etc/hostname', 'utf8');
  * ```
  */
-export const readFile = readFile_ as {
+export const readFile = rejecting(readFile_) as {
   (path: PathOrHandle, options?: ({ encoding?: null; flag?: OpenMode } & Abortable) | null): Promise<Buffer>;
   (path: PathOrHandle, options: ({ encoding: BufferEncoding; flag?: OpenMode } & Abortable) | BufferEncoding): Promise<string>;
   (path: PathOrHandle, options?: (ObjectEncodingOptions & Abortable & { flag?: OpenMode }) | BufferEncoding | null): Promise<string | Buffer>;
@@ -101,51 +112,52 @@ function readFile_(path: unknown, options?: unknown): Promise<Buffer | string> {
   if (path instanceof FileHandle) return path.readFile(options as never);
   const e = ring();
   const shown = e && plainPath(path);
-  const o = optionsObject(options);
+  const o = optionsObject(options, ['encoding', 'flag', 'signal']);
   if (shown === undefined || o === undefined) return fsp.readFile(path as string, options as never);
   const enc = encodingOf(o);
   const signal = signalOf(o);
-  if (enc === false || signal === false || (o.flag !== undefined && o.flag !== 'r' && o.flag !== null)) {
-    return fsp.readFile(path as string, options as never);
+  const flag = o.flag;
+  if (enc === false || signal === false || (flag !== undefined && flag !== 'r' && flag !== null)) {
+    return fsp.readFile(path as string, o as never);
   }
   if (signal?.aborted) return aborted(signal);
   return run(() => readFileRing(e!, kernelPath(path, shown), enc, signal));
 }
 
 function writeLike(path: unknown, data: unknown, options: unknown, defaultFlag: number,
-  viaNode: () => Promise<void>, viaHandle: (h: FileHandle) => Promise<void>): Promise<void> {
+  viaNode: (options: unknown) => Promise<void>, viaHandle: (h: FileHandle) => Promise<void>): Promise<void> {
   if (path instanceof FileHandle) return viaHandle(path);
   const e = ring();
   const shown = e && plainPath(path);
-  const o = optionsObject(options);
+  const o = optionsObject(options, ['encoding', 'mode', 'flag', 'flush', 'signal']);
   if (shown === undefined || o === undefined || (typeof data !== 'string' && !ArrayBuffer.isView(data)) || o.flush) {
-    return viaNode();
+    return viaNode(o ?? options);
   }
   const enc = encodingOf(o);
   const signal = signalOf(o);
   const flags = openFlags(o.flag, defaultFlag);
   const mode = fileMode(o.mode, 0o666);
-  if (enc === false || signal === false || flags === undefined || mode === undefined) return viaNode();
+  if (enc === false || signal === false || flags === undefined || mode === undefined) return viaNode(o);
   if (signal?.aborted) return aborted(signal);
   return run(() => writeFileRing(e!, path, shown,
     typeof data === 'string' ? Buffer.from(data, enc ?? 'utf8') : data as ArrayBufferView, flags, mode, signal));
 }
 
 /** Writes a whole file (replacing it; `flag` 'a' appends). Data: string, Buffer, TypedArray, or an iterable. */
-export const writeFile = writeFile_ as
+export const writeFile = rejecting(writeFile_) as
   (file: PathOrHandle, data: Parameters<typeof fsp.writeFile>[1], options?: Parameters<typeof fsp.writeFile>[2]) => Promise<void>;
 function writeFile_(path: unknown, data: unknown, options?: unknown): Promise<void> {
   return writeLike(path, data, options, 0o1101 /* O_WRONLY | O_CREAT | O_TRUNC */,
-    () => fsp.writeFile(path as string, data as string, options as never),
+    (o) => fsp.writeFile(path as string, data as string, o as never),
     (h) => h.writeFile(data, options as never));
 }
 
 /** Appends to a file, creating it if needed. */
-export const appendFile = appendFile_ as
+export const appendFile = rejecting(appendFile_) as
   (path: PathOrHandle, data: Parameters<typeof fsp.appendFile>[1], options?: Parameters<typeof fsp.appendFile>[2]) => Promise<void>;
 function appendFile_(path: unknown, data: unknown, options?: unknown): Promise<void> {
   return writeLike(path, data, options, 0o2101 /* O_WRONLY | O_CREAT | O_APPEND */,
-    () => fsp.appendFile(path as string, data as string, options as never),
+    (o) => fsp.appendFile(path as string, data as string, o as never),
     (h) => h.appendFile(data, options as never));
 }
 
@@ -159,19 +171,19 @@ function statLike(path: unknown, options: unknown, nofollow: boolean): Promise<S
 }
 
 /** stat(2) as fs.Stats (statx on the ring; `{ bigint: true }` goes to node:fs). */
-export const stat = stat_ as typeof fsp.stat;
+export const stat = rejecting(stat_) as typeof fsp.stat;
 function stat_(path: unknown, options?: unknown): Promise<Stats> {
   return statLike(path, options, false);
 }
 
 /** lstat(2) as fs.Stats. */
-export const lstat = lstat_ as typeof fsp.lstat;
+export const lstat = rejecting(lstat_) as typeof fsp.lstat;
 function lstat_(path: unknown, options?: unknown): Promise<Stats> {
   return statLike(path, options, true);
 }
 
 /** Removes a file or symbolic link (unlinkat on the ring). */
-export const unlink = unlink_ as typeof fsp.unlink;
+export const unlink = rejecting(unlink_) as typeof fsp.unlink;
 function unlink_(path: unknown): Promise<void> {
   const e = ring();
   const shown = e && plainPath(path);
@@ -180,7 +192,7 @@ function unlink_(path: unknown): Promise<void> {
 }
 
 /** Removes an empty directory (unlinkat with AT_REMOVEDIR). */
-export const rmdir = rmdir_ as typeof fsp.rmdir;
+export const rmdir = rejecting(rmdir_) as typeof fsp.rmdir;
 function rmdir_(path: unknown, options?: unknown): Promise<void> {
   const e = ring();
   const shown = e && plainPath(path);
@@ -197,13 +209,13 @@ function twoPaths(kind: 'rename' | 'link', a: unknown, b: unknown, viaNode: () =
 }
 
 /** Renames a file or directory (renameat). */
-export const rename = rename_ as typeof fsp.rename;
+export const rename = rejecting(rename_) as typeof fsp.rename;
 function rename_(oldPath: unknown, newPath: unknown): Promise<void> {
   return twoPaths('rename', oldPath, newPath, () => fsp.rename(oldPath as string, newPath as string));
 }
 
 /** Creates a hard link (linkat). */
-export const link = link_ as typeof fsp.link;
+export const link = rejecting(link_) as typeof fsp.link;
 function link_(existingPath: unknown, newPath: unknown): Promise<void> {
   return twoPaths('link', existingPath, newPath, () => fsp.link(existingPath as string, newPath as string));
 }
@@ -211,7 +223,7 @@ function link_(existingPath: unknown, newPath: unknown): Promise<void> {
 const SYMLINK_TYPES = new Set(['dir', 'file', 'junction']);
 
 /** Creates a symbolic link at `path` pointing at `target` (symlinkat); `type` ('dir', 'file', 'junction') has no effect on Linux. */
-export const symlink = symlink_ as typeof fsp.symlink;
+export const symlink = rejecting(symlink_) as typeof fsp.symlink;
 function symlink_(target: unknown, path: unknown, type?: unknown): Promise<void> {
   const e = ring();
   const a = e && plainPath(target);
@@ -228,7 +240,7 @@ function symlink_(target: unknown, path: unknown, type?: unknown): Promise<void>
  * Creates a directory (mkdirat). With `{ recursive: true }` creates missing
  * parents and resolves with the first directory created, or undefined.
  */
-export const mkdir = mkdir_ as typeof fsp.mkdir;
+export const mkdir = rejecting(mkdir_) as typeof fsp.mkdir;
 function mkdir_(path: unknown, options?: unknown): Promise<string | undefined> {
   const e = ring();
   const shown = e && plainPath(path);
@@ -238,10 +250,11 @@ function mkdir_(path: unknown, options?: unknown): Promise<string | undefined> {
   else if (options !== undefined && options !== null) {
     if (typeof options !== 'object') mode = undefined;
     else {
-      const o = options as { recursive?: unknown; mode?: unknown };
-      mode = fileMode(o.mode, 0o777);
-      if (o.recursive !== undefined && typeof o.recursive !== 'boolean') mode = undefined;
-      recursive = o.recursive === true;
+      const { recursive: r, mode: m } = options as { recursive?: unknown; mode?: unknown }; // read once
+      options = { recursive: r, mode: m };
+      mode = fileMode(m, 0o777);
+      if (r !== undefined && typeof r !== 'boolean') mode = undefined;
+      recursive = r === true;
     }
   }
   if (shown === undefined || mode === undefined) return fsp.mkdir(path as string, options as never);
@@ -249,7 +262,7 @@ function mkdir_(path: unknown, options?: unknown): Promise<string | undefined> {
 }
 
 /** Truncates a file to `len` bytes (open, ftruncate on the ring where the kernel has it, close). */
-export const truncate = truncate_ as typeof fsp.truncate;
+export const truncate = rejecting(truncate_) as typeof fsp.truncate;
 function truncate_(path: unknown, len?: unknown): Promise<void> {
   const e = ring();
   const shown = e && plainPath(path);
@@ -266,7 +279,7 @@ function truncate_(path: unknown, len?: unknown): Promise<void> {
  * libuv's copyfile does it). `mode` COPYFILE_FICLONE(_FORCE) goes to
  * node:fs/promises, which can clone.
  */
-export const copyFile = copyFile_ as typeof fsp.copyFile;
+export const copyFile = rejecting(copyFile_) as typeof fsp.copyFile;
 function copyFile_(src: unknown, dest: unknown, mode?: unknown): Promise<void> {
   const e = ring();
   const a = e && plainPath(src);
@@ -283,7 +296,7 @@ const COPYFILE_EXCL = fsp.constants.COPYFILE_EXCL;
  * Copies a file or a tree. A regular file with default options is copied on
  * the ring (see copyFile); everything else is node:fs/promises' cp.
  */
-export const cp = cp_ as typeof fsp.cp;
+export const cp = rejecting(cp_) as typeof fsp.cp;
 function cp_(src: unknown, dest: unknown, options?: unknown): Promise<void> {
   const e = ring();
   if (e === undefined || typeof src !== 'string' || typeof dest !== 'string' || options !== undefined
