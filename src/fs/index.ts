@@ -26,6 +26,7 @@ export type PathOrHandle = PathLike | FileHandle;
 
 export { FileHandle };
 export type { FsBackend };
+/** @internal */
 export { _setBackend } from './backend';
 
 /**
