@@ -42,6 +42,18 @@ export interface RequestOwner {
 
 export type CqeHandler = (res: number, flags: number) => void;
 
+/**
+ * Requests that keep the process alive together, or not at all: those of one
+ * uring/net socket or server, whose ref()/unref() it is. The ring keeps the
+ * event loop alive while it has a live request outside unreferenced groups.
+ */
+export class RefGroup {
+  /** Live requests placed in this group. */
+  live = 0;
+  /** False after unref(): the group's requests do not hold the process. */
+  referenced = true;
+}
+
 export class Request {
   gen = 1;
   resolve: ((v: unknown) => void) | undefined = undefined;
@@ -81,6 +93,8 @@ export class Request {
   owner: RequestOwner | undefined = undefined;
   /** Cleanup run when the record is released (AbortSignal listeners). */
   cleanup: (() => void) | undefined = undefined;
+  /** The keep-alive group the request counts in, if any. */
+  group: RefGroup | undefined = undefined;
   readonly executor: (res: (v: unknown) => void, rej: (e: unknown) => void) => void;
   constructor(readonly slot: number) {
     this.executor = (res, rej) => { this.resolve = res; this.reject = rej; };
@@ -94,6 +108,22 @@ export class RequestTable {
   live = 0;
   /** CQEs that named no live request. */
   stale = 0;
+  /** Live requests in unreferenced groups: they do not keep the process alive. */
+  weak = 0;
+
+  /** Counts `r` in `group` (the ring places it). */
+  join(r: Request, group: RefGroup): void {
+    r.group = group;
+    group.live++;
+    if (!group.referenced) this.weak++;
+  }
+
+  /** ref()/unref() of a group: its live requests stop or start counting as weak. */
+  setReferenced(group: RefGroup, referenced: boolean): void {
+    if (group.referenced === referenced) return;
+    group.referenced = referenced;
+    this.weak += referenced ? -group.live : group.live;
+  }
 
   acquire(): Request {
     const slot = this.free.pop();
@@ -141,6 +171,12 @@ export class RequestTable {
       const o = r.owner;
       r.owner = undefined;
       o._requestDone();
+    }
+    if (r.group !== undefined) {
+      const g = r.group;
+      r.group = undefined;
+      g.live--;
+      if (!g.referenced) this.weak--;
     }
     if (r.cleanup !== undefined) {
       const c = r.cleanup;
