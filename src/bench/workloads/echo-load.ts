@@ -51,7 +51,7 @@ export async function runRound(r: LoadRound): Promise<LoadResult> {
   let stop = false;
   const sockets: Socket[] = [];
   await Promise.all(Array.from({ length: r.conns }, () => new Promise<void>((resolve, reject) => {
-    const s = connect({ port: r.port, host: '127.0.0.1', noDelay: true }, undefined, () => resolve());
+    const s = connect({ port: r.port, host: '127.0.0.1', noDelay: true }, () => resolve());
     s.on('error', (e) => (stop ? undefined : reject(e)));
     sockets.push(s);
   })));
