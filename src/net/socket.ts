@@ -12,7 +12,7 @@ import { Duplex, addAbortSignal } from 'node:stream';
 import { isIP } from 'node:net';
 import { lookup as dnsLookup, LookupOneOptions } from 'node:dns';
 import {
-  AF_INET, AF_INET6, IPPROTO_TCP, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_NODELAY,
+  AF_INET, AF_INET6, IPPROTO_TCP, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_KEEPALIVE, SO_REUSEADDR, TCP_KEEPIDLE, TCP_NODELAY,
 } from '../constants';
 import type { Ring } from '../ring';
 import { RefGroup } from '../requests';
@@ -103,6 +103,9 @@ export class Socket extends Duplex {
   /** Writes and the end made before the socket connected. */
   private queuedWrites: { chunks: Buffer[]; cb: WriteCallback }[] = [];
   private pendingFinal: ((err?: Error | null) => void) | undefined;
+  /** A SHUT_WR is in flight; the close waits for it (closeAfterShutdown). */
+  private shuttingDown = false;
+  private closeAfterShutdown: (() => void) | undefined;
   /** Bytes handed to the sender, and those of them whose write has not called back. */
   private dispatched = 0;
   private unacked = 0;
@@ -222,7 +225,18 @@ export class Socket extends Duplex {
     this.pendingFinal = undefined;
     if (cb === undefined || this.destroyed) return;
     // Node ignores a failed shutdown here (the peer may be gone already).
-    ops.shutdownSocket(this._ring, this._fd, SHUT_WR, () => cb());
+    // The kernel runs IORING_OP_SHUTDOWN in an io-wq worker, which looks the
+    // fd up only when it gets to it: a close submitted meanwhile could free
+    // the number for a new socket, which the shutdown would then hit. So a
+    // close waits for this shutdown (see _destroy).
+    this.shuttingDown = true;
+    ops.shutdownSocket(this._ring, this._fd, SHUT_WR, () => {
+      this.shuttingDown = false;
+      const close = this.closeAfterShutdown;
+      this.closeAfterShutdown = undefined;
+      if (close !== undefined) close();
+      else cb();
+    });
   }
 
   // ---- closing --------------------------------------------------------------
@@ -253,16 +267,21 @@ export class Socket extends Duplex {
       return;
     }
     this.fdClosed = true;
-    try {
-      // A receive or send in flight holds the socket: shutting it down wakes
-      // them, and the peer sees the end even before the last reference goes.
-      // resetAndDestroy() closes with SO_LINGER 0 instead: the peer sees RST.
-      if (!(this.resetting && ops.resetAndClose(this._ring, fd, emitClose))) {
-        ops.shutdownAndClose(this._ring, fd, SHUT_RDWR, emitClose);
+    const close = (): void => {
+      try {
+        // A receive or send in flight holds the socket: shutting it down wakes
+        // them, and the peer sees the end even before the last reference goes.
+        // resetAndDestroy() closes with SO_LINGER 0 instead: the peer sees RST.
+        if (!(this.resetting && ops.resetAndClose(this._ring, fd, emitClose))) {
+          ops.shutdownAndClose(this._ring, fd, SHUT_RDWR, emitClose);
+        }
+      } catch {
+        emitClose();
       }
-    } catch {
-      emitClose();
-    }
+    };
+    // Never free the fd number while a shutdown that names it is in flight.
+    if (this.shuttingDown) this.closeAfterShutdown = close;
+    else close();
   }
 
   /** Ends the sending side, then destroys the socket once everything was sent. */
@@ -326,6 +345,8 @@ export class Socket extends Duplex {
       this._fd = fd;
       if (!unix && (o.localAddress !== undefined || o.localPort !== undefined)) {
         const local = o.localAddress ?? (family === AF_INET6 ? '::' : '0.0.0.0');
+        // As libuv's uv_tcp_bind: a port in TIME_WAIT can be bound again.
+        ops.setIntOption(this._ring, fd, SOL_SOCKET, SO_REUSEADDR, 1);
         await ops.bind(this._ring, fd, encodeSockaddr(local,
           o.localPort === undefined ? 0 : validatePort(o.localPort, 'options.localPort')));
       }
