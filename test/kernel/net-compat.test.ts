@@ -6,37 +6,10 @@ import { once } from 'node:events';
 import * as http from 'node:http';
 import * as nodeNet from 'node:net';
 import { Duplex, PassThrough, pipeline, finished } from 'node:stream';
-import * as uringNet from '../../src/net/index';
-import { needsOp, delay } from '../helpers';
+import { needsOp } from '../helpers';
+import { NetModule, impls, listen, closed, within } from '../net-helpers';
 
 const skip = needsOp('SOCKET');
-
-/** The part of node:net both modules offer. */
-interface NetModule {
-  createServer(options: object, listener?: (s: nodeNet.Socket) => void): nodeNet.Server;
-  connect(...args: unknown[]): nodeNet.Socket;
-}
-export const impls: [string, NetModule][] = [
-  ['node:net', nodeNet as unknown as NetModule],
-  ['uring/net', uringNet as unknown as NetModule],
-];
-
-export async function listen(server: nodeNet.Server, host = '127.0.0.1'): Promise<number> {
-  server.listen(0, host);
-  await once(server, 'listening');
-  return (server.address() as nodeNet.AddressInfo).port;
-}
-
-export function closed(server: nodeNet.Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/** Bounded wait: the value, or 'timeout'. */
-export function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<'timeout'>((r) => { t = setTimeout(() => r('timeout'), ms); })])
-    .finally(() => clearTimeout(t));
-}
 
 /** A node:http server whose connections come from `net`'s server. */
 async function httpOn(net: NetModule, handler: http.RequestListener): Promise<{ port: number; close(): Promise<void> }> {
@@ -238,18 +211,20 @@ describe('uring/net is node:net: the stream.Duplex surface', { skip, timeout: 20
       let conn!: nodeNet.Socket;
       const server = net.createServer({}, (s) => { conn = s; });
       const port = await listen(server);
+      const accepted = once(server, 'connection');
       const c = nodeNet.connect(port, '127.0.0.1');
       let text = '';
       c.on('data', (d) => { text += d; });
-      await once(server, 'connection');
+      await accepted;
       conn.write('bye');
       conn.destroySoon();
       await once(conn, 'close');
       await once(c, 'end');
       assert.equal(text, 'bye', name);
       c.destroy();
+      const accepted2 = once(server, 'connection');
       const c2 = nodeNet.connect(port, '127.0.0.1');
-      await once(server, 'connection');
+      await accepted2;
       const err = within(once(c2, 'error').then(([e]) => (e as NodeJS.ErrnoException).code), 2000);
       conn.resetAndDestroy();
       assert.equal(await err, 'ECONNRESET', name);
@@ -291,5 +266,3 @@ describe('uring/net is node:net: half-open', { skip, timeout: 20000 }, () => {
     }
   });
 });
-
-export { delay };
