@@ -216,10 +216,11 @@ describe('uring/net is node:net: the stream.Duplex surface', { skip, timeout: 20
       let text = '';
       c.on('data', (d) => { text += d; });
       await accepted;
+      const ended = once(c, 'end');
       conn.write('bye');
       conn.destroySoon();
       await once(conn, 'close');
-      await once(c, 'end');
+      await ended;
       assert.equal(text, 'bye', name);
       c.destroy();
       const accepted2 = once(server, 'connection');
