@@ -26,6 +26,8 @@ export interface LoadRound {
 export interface LoadResult {
   ops: number;
   seconds: number;
+  /** CPU seconds the generator's process spent in the round. */
+  clientCpuSeconds: number;
 }
 
 const MSG = 64;
@@ -56,6 +58,7 @@ export async function runRound(r: LoadRound): Promise<LoadResult> {
     sockets.push(s);
   })));
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   for (const s of sockets) {
     if (r.mode === 'echo') {
       let got = 0;
@@ -82,8 +85,9 @@ export async function runRound(r: LoadRound): Promise<LoadResult> {
   stop = true;
   const counted = ops;
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   for (const s of sockets) s.destroy();
-  return { ops: counted, seconds };
+  return { ops: counted, seconds, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 /** The generator in a child process; `round()` runs one round there. */
