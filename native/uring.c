@@ -51,7 +51,12 @@ typedef struct ring {
   size_t cq_size;
   void *sqes_ptr;
   size_t sqes_size;
-  napi_ref buffers[3]; // the ArrayBuffers over the mappings, detached on close
+  napi_ref buffers[4]; // the ArrayBuffers over the mappings and `live`, detached on close
+  // Requests in flight, kept up to date by the TypeScript request table
+  // through an ArrayBuffer over this field: teardown without JavaScript (a
+  // worker that exits) reads it to know whether the kernel may still use
+  // pinned memory.
+  int32_t live;
   uv_poll_t *poll;     // owned by libuv until its close callback runs
   napi_ref callback;
   napi_async_context async_ctx;
@@ -139,11 +144,12 @@ static void unmap_all(ring_t *r) {
 
 static void poll_closed(uv_handle_t *h) { free(h); }
 
-// Drops the pin table, unless pins are still live: then requests may still be
-// in flight in the kernel (a worker torn down mid-request), and the memory
-// they point at must stay allocated, so the table is left behind on purpose.
+// Drops the pin table, unless requests are still in flight: then the kernel
+// may still use the memory they point at (a worker torn down mid-request), so
+// the table, and that memory, are left behind on purpose. Pins kept only as a
+// cache (no request uses them) are dropped.
 static void release_pins(ring_t *r) {
-  if (r->pins && pins_live(r->pins) == 0) pins_destroy(r->pins);
+  if (r->pins && (pins_live(r->pins) == 0 || r->live == 0)) pins_destroy(r->pins);
   r->pins = NULL;
 }
 
@@ -162,7 +168,7 @@ static void release_ring(napi_env env, ring_t *r, int from_js) {
   if (r->closed) return;
   r->closed = 1;
   stop_poll(r);
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < 4; i++) {
     if (!r->buffers[i]) continue;
     if (from_js) {
       napi_value ab;
@@ -199,7 +205,7 @@ static void env_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
   uv_poll_t *p = r->poll;
   r->poll = NULL;
   r->closed = 1;
-  for (int i = 0; i < 3; i++) r->buffers[i] = NULL;  // references die with the env
+  for (int i = 0; i < 4; i++) r->buffers[i] = NULL;  // references die with the env
   r->callback = NULL;
   r->async_ctx = NULL;
   unmap_all(r);
@@ -331,6 +337,9 @@ static napi_value js_setup(napi_env env, napi_callback_info info) {
   ab = make_ab(env, r, 2, r->sqes_ptr, r->sqes_size);
   if (!ab) goto fail;
   napi_set_named_property(env, out, "sqes", ab);
+  ab = make_ab(env, r, 3, &r->live, sizeof r->live);
+  if (!ab) goto fail;
+  napi_set_named_property(env, out, "live", ab);
   napi_add_async_cleanup_hook(env, env_cleanup, r, &r->cleanup);
   return out;
 

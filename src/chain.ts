@@ -218,12 +218,22 @@ export class Chain<R extends unknown[] = []> {
 
   /**
    * Submits the chain as one unit and resolves with each step's result once
-   * every step has completed. Never rejects for a step's failure; throws
-   * ERR_CHAIN_SUBMITTED when called twice, ERR_OUT_OF_RANGE when the chain is
-   * longer than the SQ, ERR_RING_CLOSED on a closed ring, and
-   * ERR_INVALID_ARG_VALUE when a step's buffer was detached since it was added.
+   * every step has completed. Never rejects for a step's failure; rejects
+   * (submitting nothing) with ERR_CHAIN_SUBMITTED when called twice,
+   * ERR_OUT_OF_RANGE when the chain is longer than the SQ, ERR_RING_CLOSED on
+   * a closed ring, and ERR_INVALID_ARG_VALUE when a step's buffer was
+   * detached since it was added.
    */
   submit(): Promise<ChainResults<R>> {
+    try {
+      return this.submitNow();
+    } catch (err) {
+      // Like every promise-returning method: reject, never throw.
+      return Promise.reject(err);
+    }
+  }
+
+  private submitNow(): Promise<ChainResults<R>> {
     if (this.submitted) throw new UringError('ERR_CHAIN_SUBMITTED', 'This chain was already submitted');
     const steps = this.steps;
     const n = steps.length;

@@ -19,6 +19,8 @@ export type { FileRef } from './files';
 export { Probe } from './probe';
 export type { Restrictions, SqeFlagName } from './restrictions';
 export { Chain } from './chain';
+export { RingCallbacks } from './callbacks';
+export type { Callback } from './callbacks';
 export type { ChainOptions, ChainResults, StepResult } from './chain';
 export type { TimeoutSpec, TimeoutClock, TimeoutResult } from './ops/time';
 export { Statx } from './statx';

@@ -118,10 +118,9 @@ export function kernelPath(value: unknown, name: string): KernelPath {
   if (KernelPath._is(value)) return value; // copied already, by the library
   if (typeof value === 'string') {
     if (value.includes('\u0000')) throw invalidArgValue(name, value, 'must be a string without null bytes');
-    const b = Buffer.allocUnsafeSlow(Buffer.byteLength(value) + 1);
-    b.write(value, 0);
-    b[b.length - 1] = 0;
-    return new KernelPath(b, value);
+    // One UTF-8 encoding pass; a short path lands in Node's buffer pool,
+    // which is never transferable and which the caller never sees.
+    return new KernelPath(Buffer.from(value + '\u0000', 'utf8'), value);
   }
   if (isUint8Array(value)) {
     const v = value as Uint8Array;
@@ -131,7 +130,7 @@ export function kernelPath(value: unknown, name: string): KernelPath {
     }
     // A fresh view over the real extent: set() on it reads no property of the caller's object.
     const src = new Uint8Array(typedArrayBuffer(v), typedArrayByteOffset(v), len);
-    const b = Buffer.allocUnsafeSlow(len + 1);
+    const b = Buffer.allocUnsafe(len + 1);
     b.set(src, 0);
     b[len] = 0;
     if (b.indexOf(0) !== len) throw invalidArgValue(name, value, 'must be a buffer without null bytes');

@@ -1,7 +1,7 @@
 // Finds and loads the addon. When that fails, or when io_uring cannot be set
 // up, the user gets one classified answer that says why and what to do.
-import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { UringError } from './errors';
 
 /** The addon's flat functions. All return a result or -errno; see native/uring.c. */
@@ -52,6 +52,8 @@ export interface NativeRing {
   sqRing: ArrayBuffer;
   cqRing: ArrayBuffer;
   sqes: ArrayBuffer;
+  /** One int32: the requests in flight, which the request table keeps up to date (see release_pins in the addon). */
+  live: ArrayBuffer;
 }
 
 /** Why io_uring cannot be used here. */
@@ -66,7 +68,7 @@ export type UnavailableReason =
 
 const HINTS: Record<UnavailableReason, string> = {
   'not-linux': 'io_uring exists only on Linux. Use node:fs, or uring/fs which falls back to it.',
-  addon: 'Rebuild the addon with `npm rebuild uring` (needs python3, make and a C compiler).',
+  addon: 'See "Install" in the README: a prebuilt binary covers linux-x64 and linux-arm64 (glibc and musl) on the Node versions listed there; anything else builds from source.',
   disabled: 'Unset URING_DISABLE to allow io_uring.',
   enosys: 'The kernel has no io_uring: it needs Linux 5.6 or later (5.19+ recommended), and sandboxes such as gVisor do not offer it.',
   eperm: 'io_uring is blocked: check `sysctl kernel.io_uring_disabled` (0 allows it; 2 forbids it for everyone), and in containers the seccomp profile (Docker\'s default profile blocks io_uring; run with a profile that allows io_uring_setup, io_uring_enter and io_uring_register).',
@@ -104,11 +106,46 @@ export function classifySetupError(errno: number): UringUnavailableError | undef
 
 let binding: NativeBinding | undefined;
 let loadError: UringUnavailableError | undefined;
+let loaded: AddonInfo | undefined;
 
 function disabledByEnv(): boolean {
   const v = process.env.URING_DISABLE;
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }
+
+/** Which addon binary was loaded, and how it came to be there. */
+export interface AddonInfo {
+  /** Absolute path of the `.node` file. */
+  file: string;
+  /** `prebuild`: shipped in the package; `source`: built on this machine by node-gyp (build/). */
+  kind: 'prebuild' | 'source';
+}
+
+// node-gyp-build (the loader that goes with prebuildify) finds the binary:
+// build/Release, then build/Debug (a source build made on this machine, so it
+// wins over anything shipped), then prebuilds/<platform>-<arch>/ matching
+// this Node's ABI and libc. It has no types of its own.
+interface NodeGypBuild {
+  resolve(dir: string): string;
+}
+
+/** What this process needs from a binary, in the words of prebuildify's file names. */
+function wanted(): string {
+  const libc = process.env.LIBC ?? (existsSync('/etc/alpine-release') ? 'musl' : 'glibc');
+  return `prebuilds/${process.platform}-${process.arch}/uring.abi${process.versions.modules}.${libc}.node `
+    + `(Node ${process.version}, ABI ${process.versions.modules}, ${libc})`;
+}
+
+function shipped(root: string): string {
+  const dir = join(root, 'prebuilds');
+  const found: string[] = [];
+  for (const tuple of existsSync(dir) ? readdirSync(dir) : []) {
+    for (const f of readdirSync(join(dir, tuple))) if (f.endsWith('.node')) found.push(`${tuple}/${f}`);
+  }
+  return found.length > 0 ? `this package ships ${found.join(', ')}` : 'this package ships no prebuilt binaries';
+}
+
+const REBUILD = 'Build it from source with `npm rebuild uring --build-from-source` (needs python3, make and a C/C++ compiler)';
 
 /** The addon, or throws UringUnavailableError (never calls io_uring_setup). */
 export function native(): NativeBinding {
@@ -117,24 +154,37 @@ export function native(): NativeBinding {
   if (process.platform !== 'linux') {
     throw (loadError = new UringUnavailableError('not-linux', `platform is ${process.platform}`));
   }
-  const root = join(__dirname, '..', '..');
-  const candidates = [
-    join(root, 'build', 'Release', 'uring.node'),
-    join(root, 'build', 'Debug', 'uring.node'),
-  ];
-  let last: unknown;
-  for (const file of candidates) {
-    if (!existsSync(file)) continue;
-    try {
-      binding = require(file) as NativeBinding;
-      return binding;
-    } catch (err) {
-      last = err;
-    }
+  // URING_PREBUILD names another package directory to load from (node-gyp-build's override).
+  const root = process.env.URING_PREBUILD || join(__dirname, '..', '..');
+  const finder = require('node-gyp-build/node-gyp-build.js') as NodeGypBuild;
+  let file: string;
+  try {
+    file = finder.resolve(join(__dirname, '..', '..'));
+  } catch (err) {
+    throw (loadError = new UringUnavailableError('addon',
+      `no binary for this Node: looked for ${wanted()} and for a source build in ${join(root, 'build', 'Release')}; `
+      + `${shipped(root)}. ${REBUILD}`, undefined, err));
   }
-  throw (loadError = new UringUnavailableError('addon',
-    last ? `the addon failed to load: ${(last as Error).message}` : `no built addon under ${join(root, 'build')}`,
-    undefined, last));
+  const kind = file.startsWith(join(root, 'build') + sep) ? 'source' : 'prebuild';
+  try {
+    binding = require(file) as NativeBinding;
+  } catch (err) {
+    const why = (err as Error).message.split('\n')[0].replace(`${file}: `, '');
+    throw (loadError = new UringUnavailableError('addon',
+      `the ${kind === 'source' ? 'source build' : 'prebuilt binary'} ${file} failed to load: ${why}. `
+      + `This process wanted ${wanted()}. `
+      + (kind === 'source'
+        ? 'A source build belongs to the Node version that made it: after changing Node, run `npm rebuild uring`'
+        : `${REBUILD}; a prebuilt binary needs glibc 2.32 or later (or musl) and the Node ABI in its name`),
+      undefined, err));
+  }
+  loaded = { file, kind };
+  return binding;
+}
+
+/** The binary `native()` loaded, or undefined before a successful load. */
+export function addonInfo(): AddonInfo | undefined {
+  return loaded;
 }
 
 /** Throws UringUnavailableError when the environment disables io_uring. */

@@ -117,9 +117,10 @@ export class RequestOutcome {
   readonly onAbort = (): void => { this.aborted = true; };
 
   constructor(req: Request, private readonly timeout: number | undefined) {
-    const { syscall, path, dest } = req;
-    const base = req.fail;
-    req.fail = (res) => {
+    const op = req.op!;
+    const { syscall, path, dest } = op;
+    const base = op.fail;
+    op.fail = (res) => {
       const sys = base !== undefined ? base(res) : systemError(res, syscall, { path, dest });
       if (res !== ECANCELED && res !== EINTR) return sys;
       if (this.aborted) return new AbortError(undefined, { cause: sys });

@@ -3,15 +3,16 @@
 // generation is stale is counted and ignored. While a request is live its
 // record holds every JS object whose memory the SQE points at, so nothing the
 // kernel may touch is collected before the CQE arrives.
+import type { Operation } from './operation';
 
 /** High-word bit reserved for user_data values the library gives to resource tags. */
 export const TAG_BIT = 0x80000000;
 
 /**
- * A failed request, delivered as a value rather than a rejection so that the
- * Error is built inside `settle()`, after the caller's await resumes: V8 then
- * records the caller's async stack in it, which an Error built while reaping
- * completions could not show.
+ * A failed request: the rejection value the ring hands to the request's
+ * promise. The Error itself is built by `failed()`, the rejection handler of
+ * the promise the caller awaits, so that V8 records the caller's async stack
+ * in it, which an Error built while reaping completions could not show.
  */
 export class Failure {
   constructor(
@@ -20,16 +21,15 @@ export class Failure {
   ) {}
 }
 
-/** Unwraps a request's value, turning a Failure into the thrown error. */
-export async function settle<T>(p: Promise<T | Failure>): Promise<T> {
-  const v = await p;
+/** The rejection handler of every request promise: turns a Failure into the thrown error. */
+export function failed(v: unknown): never {
   if (v instanceof Failure) {
     const err = v.build(v.res);
     // Start the stack at the caller's await; the library's frames say nothing.
-    if (err instanceof Error) Error.captureStackTrace(err, settle);
+    if (err instanceof Error) Error.captureStackTrace(err, failed);
     throw err;
   }
-  return v;
+  throw v;
 }
 
 /** Something that counts the requests using it, without a closure per request. */
@@ -54,43 +54,28 @@ export class RefGroup {
   referenced = true;
 }
 
+/** A Node-style completion callback: an error, or null and the operation's result. */
+export type Callback<T = number> = (err: Error | null, result: T) => void;
+
 export class Request {
   gen = 1;
   resolve: ((v: unknown) => void) | undefined = undefined;
   reject: ((e: unknown) => void) | undefined = undefined;
-  /** Library-owned memory the kernel may read or write for this request. */
-  hold: unknown = undefined;
-  /** The caller's view(s) the request uses; their memory is pinned (pin ids below) until release. */
-  view: ArrayBufferView | undefined = undefined;
-  views: ArrayBufferView[] | undefined = undefined;
-  pin: import('./pins').Pin | undefined = undefined;
-  pins: import('./pins').Pin[] | undefined = undefined;
-  /** A change to the registered file table, settled by the CQE. */
-  change: import('./operation').SlotChange | undefined = undefined;
-  /** Registered-file slot for errors. */
-  slotNo: number | undefined = undefined;
-  /** Operation name for errors ("read", "openat"). */
-  syscall = '';
-  path: string | undefined = undefined;
-  dest: string | undefined = undefined;
-  /** Turns a successful res into the promised value. */
-  map: ((res: number, flags: number) => unknown) | undefined = undefined;
+  /**
+   * The operation this record carries: everything the kernel may read or
+   * write for it (library memory, the caller's views and their pins) and how
+   * its result is reported (syscall, path, map, fail, ...). Held until the
+   * record is released, after the request's last CQE.
+   */
+  op: Operation | undefined = undefined;
   /** Handles every CQE instead of a promise (multishot, internal requests). */
   handler: CqeHandler | undefined = undefined;
-  /** A negative res that is a result, not an error (-ETIME for timeouts), or 0. */
-  okRes = 0;
+  /** A caller's completion callback instead of a promise (Ring.callbacks). */
+  callback: Callback<any> | undefined = undefined;
   /** The promise this record settles (cancel(promise) finds the request by it). */
   promise: Promise<unknown> | undefined = undefined;
-  /** Builds the rejection for a negative res (set to customise errors). */
-  fail: ((res: number) => unknown) | undefined = undefined;
   /** Settled early (abort, destroy): the CQE only releases the record. */
   settled = false;
-  /** Its result is a new fd (plain openat): closed if it arrives after the promise was settled early. */
-  returnsFd = false;
-  /** A waiter (poll, accept, timeout, recv...) that close() cancels right away. */
-  waiter = false;
-  /** Told when the request is released (a registered buffer counting its users). */
-  owner: RequestOwner | undefined = undefined;
   /** Cleanup run when the record is released (AbortSignal listeners). */
   cleanup: (() => void) | undefined = undefined;
   /** The keep-alive group the request counts in, if any. */
@@ -106,6 +91,11 @@ export class RequestTable {
   private free: number[] = [];
   /** Live requests. */
   live = 0;
+  /** Where the addon reads `live` when it tears a ring down without JavaScript. */
+  private readonly shared: Int32Array;
+  constructor(shared: ArrayBuffer) {
+    this.shared = new Int32Array(shared);
+  }
   /** CQEs that named no live request. */
   stale = 0;
   /** Live requests in unreferenced groups: they do not keep the process alive. */
@@ -134,44 +124,29 @@ export class RequestTable {
     } else {
       r = this.records[slot]!;
     }
-    this.live++;
+    this.shared[0] = ++this.live;
     return r;
   }
 
   /** The live request named by a CQE's user_data, or undefined. */
   lookup(lo: number, hi: number): Request | undefined {
     const r = this.records[lo];
-    if (r === undefined || r.gen !== hi || r.resolve === undefined && r.handler === undefined) return undefined;
+    if (r === undefined || r.gen !== hi || (r.resolve === undefined && r.handler === undefined && r.callback === undefined)) return undefined;
     return r;
   }
 
   /** Returns a record to the pool; its generation moves on so late CQEs are recognised. */
   release(r: Request): void {
     r.gen = (r.gen + 1) & 0x7fffffff || 1;
+    const owner = r.op?.owner;
+    r.op = undefined;
     r.resolve = undefined;
     r.reject = undefined;
-    r.hold = undefined;
-    r.view = undefined;
-    r.views = undefined;
-    r.pin = undefined;
-    r.pins = undefined;
-    r.slotNo = undefined;
-    r.change = undefined;
-    r.map = undefined;
     r.handler = undefined;
-    r.fail = undefined;
-    r.okRes = 0;
+    r.callback = undefined;
     r.promise = undefined;
-    r.path = undefined;
-    r.dest = undefined;
     r.settled = false;
-    r.returnsFd = false;
-    r.waiter = false;
-    if (r.owner !== undefined) {
-      const o = r.owner;
-      r.owner = undefined;
-      o._requestDone();
-    }
+    if (owner !== undefined) owner._requestDone();
     if (r.group !== undefined) {
       const g = r.group;
       r.group = undefined;
@@ -184,13 +159,13 @@ export class RequestTable {
       c();
     }
     this.free.push(r.slot);
-    this.live--;
+    this.shared[0] = --this.live;
   }
 
   /** Every live request (for destroy and cancellation). */
   *each(): IterableIterator<Request> {
     for (const r of this.records) {
-      if (r.resolve !== undefined || r.handler !== undefined) yield r;
+      if (r.resolve !== undefined || r.handler !== undefined || r.callback !== undefined) yield r;
     }
   }
 

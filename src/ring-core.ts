@@ -15,7 +15,7 @@ import { Operation } from './operation';
 import { OPS } from './opcodes';
 import { putU64, viewByteOffset } from './memory';
 import { Pin, Pins } from './pins';
-import { Request, RequestTable, CqeHandler, RefGroup, TAG_BIT, Failure, settle } from './requests';
+import { Callback, Request, RequestTable, CqeHandler, RefGroup, TAG_BIT, Failure, failed } from './requests';
 import { UringError, outOfRange, ringClosed, systemError, unsupportedOp } from './errors';
 import { validateInteger, validateObject } from './validators';
 import { Probe, readProbe } from './probe';
@@ -60,7 +60,7 @@ export class RingCore {
   /** @internal */ readonly _handle: object;
   /** @internal */ readonly _sq: SubmissionQueue;
   /** @internal */ readonly _cq: CompletionQueue;
-  /** @internal */ readonly _req = new RequestTable();
+  /** @internal */ readonly _req: RequestTable;
   /** @internal */ readonly _sqpoll: boolean;
   /** @internal */ readonly _defer: boolean;
   /** SQE array the last reserve() wrote into: the ring's, or the staging area. */
@@ -135,6 +135,7 @@ export class RingCore {
     this._defer = (r.flags & Setup.DEFER_TASKRUN) !== 0;
     this._sq = new SubmissionQueue(r.sqRing, r.sqes, r.sqOff, r.sqEntries, (r.flags & Setup.NO_SQARRAY) !== 0);
     this._cq = new CompletionQueue(r.cqRing, r.cqOff, r.cqEntries, (r.flags & Setup.CQE32) !== 0);
+    this._req = new RequestTable(r.live);
     this.pins = new Pins(n, r.handle);
     this.w = this._sq.sqes;
     this.batch = new Int32Array(this._cq.entries * 4);
@@ -248,11 +249,16 @@ export class RingCore {
       this._checkOpen();
       const { signal, timeout } = op;
       if (signal !== undefined && signalAborted(signal)) return Promise.reject(abortedError(signal));
+      // A timeout is a LINK_TIMEOUT linked after the request, placed with it:
+      // two SQEs that must fit in the SQ together.
+      if (timeout !== undefined && this._sq.entries < 2) {
+        throw outOfRange('options.timeout', 'unset on a ring whose SQ holds one entry (a timeout takes a second, linked SQE)', timeout);
+      }
       this.pin(op);
-      // A timeout is a LINK_TIMEOUT linked after the request, placed with it.
       if (timeout !== undefined) op.flags |= IOSQE_IO_LINK;
       const r = this.place(op, timeout !== undefined ? 2 : 1);
-      const p = settle(new Promise(r.executor));
+      // One derived promise: successes pass through, failures become errors in failed().
+      const p = new Promise(r.executor).then(undefined, failed);
       r.promise = p;
       if (op.named) this._named.set(p, [r.slot, r.gen]);
       if (timeout !== undefined || signal !== undefined) {
@@ -277,6 +283,16 @@ export class RingCore {
     const r = this._startInternal(op, handler);
     if (signal !== undefined) this._abortWith(r, signal);
     return r;
+  }
+
+  /**
+   * @internal Starts an operation whose result goes to a caller's Node-style
+   * callback instead of a promise (Ring.callbacks). Throws on refusal.
+   */
+  _callback(op: Operation, cb: Callback<any>): void {
+    this._checkOpen();
+    this.pin(op);
+    this.place(op, 1).callback = cb;
   }
 
   /** @internal _start() that works on a closing ring too (cancellations, the close of a slot). */
@@ -365,28 +381,11 @@ export class RingCore {
     const i = this.reserve(chain);
     const r = this._req.acquire();
     encodeSqe(this.w, i, op, r.slot, r.gen);
-    r.hold = op.hold;
-    r.view = op.view;
-    r.views = op.views;
-    r.pin = op.pin;
-    r.pins = op.pins;
-    r.syscall = op.syscall;
-    r.path = op.path;
-    r.dest = op.dest;
-    r.slotNo = op.slot;
-    r.map = op.map;
-    r.okRes = op.okRes;
-    r.fail = op.fail;
-    r.returnsFd = op.returnsFd;
-    r.waiter = op.waiter;
-    if (op.owner !== undefined) {
-      r.owner = op.owner;
-      op.owner._requestStarted();
-    }
-    if (op.change !== undefined) {
-      r.change = op.change;
-      op.change.begin();
-    }
+    // The record holds the operation, and with it every byte the kernel may
+    // touch, until its last CQE.
+    r.op = op;
+    if (op.owner !== undefined) op.owner._requestStarted();
+    if (op.change !== undefined) op.change.begin();
     if (op.group !== undefined) this._req.join(r, op.group);
     if (!this.referenced && r.group?.referenced !== false) this.ref();
     return r;
@@ -405,6 +404,9 @@ export class RingCore {
       this.w = sq.stagingArray();
       return at;
     }
+    // Callers check this before pinning anything; a chain longer than the
+    // SQ would wait in the staging area forever.
+    if (chain > sq.entries) throw outOfRange('chain length', `<= ${sq.entries} (the SQ size)`, chain);
     if (!sq.hasStaged()) {
       if (sq.fits(chain)) {
         this.w = sq.sqes;
@@ -651,14 +653,14 @@ export class RingCore {
   }
 
   private complete(r: Request, res: number, flags: number): void {
-    const change = r.change;
+    const op = r.op!;
+    const change = op.change;
     if (change !== undefined) {
       // The table's view follows the kernel whether or not anyone awaits
       // this. Each CQE of a multishot request is one change, and the request
       // stays armed for the next while CQE_F_MORE is set.
       change.settle(res);
       if ((flags & CQE_F_MORE) !== 0) change.begin();
-      else r.change = undefined;
     }
     if (r.handler !== undefined) {
       const h = r.handler;
@@ -666,34 +668,38 @@ export class RingCore {
       h(res, flags);
       return;
     }
-    const resolve = r.resolve!;
     if (r.settled) {
       // Nobody will see this result: an fd it carries would leak.
-      if (res >= 0 && r.returnsFd) this._n.closeFd(res);
+      if (res >= 0 && op.returnsFd) this._n.closeFd(res);
       this.releaseRequest(r);
       return;
     }
-    if (res >= 0 || res === r.okRes) {
-      const map = r.map;
+    const cb = r.callback;
+    if (res >= 0 || res === op.okRes) {
+      const map = op.map;
       let value: unknown = res;
+      const resolve = r.resolve;
       try {
         if (map !== undefined) value = map(res, flags);
       } finally {
         this.releaseRequest(r);
       }
-      resolve(value);
+      if (cb !== undefined) cb(null, value);
+      else resolve!(value);
     } else {
-      const fail = r.fail;
-      const { syscall, path, dest, slotNo } = r;
+      const reject = r.reject;
       this.releaseRequest(r);
-      resolve(new Failure(res, fail ?? ((e: number) => systemError(e, syscall, { path, dest, slot: slotNo }))));
+      const fail = op.fail ?? ((e: number) => systemError(e, op.syscall, { path: op.path, dest: op.dest, slot: op.slot }));
+      if (cb !== undefined) cb(fail(res) as Error, 0);
+      else reject!(new Failure(res, fail));
     }
   }
 
   /** Returns a request's record to the table once the kernel is done with everything it holds. */
   private releaseRequest(r: Request): void {
-    if (r.pin !== undefined) this.pins.release(r.pin);
-    if (r.pins !== undefined) for (const p of r.pins) this.pins.release(p);
+    const op = r.op!;
+    if (op.pin !== undefined) this.pins.release(op.pin);
+    if (op.pins !== undefined) for (const p of op.pins) this.pins.release(p);
     this._req.release(r);
   }
 
@@ -769,7 +775,7 @@ export class RingCore {
         this.release();
         resolve();
       };
-      for (const r of this._req.each()) if (r.waiter) this._cancelRequest(r);
+      for (const r of this._req.each()) if (r.op!.waiter) this._cancelRequest(r);
       timer = setTimeout(() => {
         timer = undefined;
         if (this._req.live > 0) this._cancelAll();
@@ -799,6 +805,9 @@ export class RingCore {
         r.handler = undefined;
         r.resolve = noop; // keeps the record live until its CQE
         try { h(-125, 0); } catch { /* a handler's failure must not stop the teardown */ }
+      } else if (r.callback !== undefined) {
+        const cb = r.callback;
+        process.nextTick(cb, reason, 0);
       } else if (r.reject !== undefined) {
         r.reject(reason);
       }

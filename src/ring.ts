@@ -21,6 +21,7 @@ import { FileTable } from './file-table';
 import { FixedBuffer, FixedBuffers } from './buffers';
 import { registerRingFd, unregisterRingFd } from './ring-fd';
 import { Chain, ChainOptions } from './chain';
+import { RingCallbacks } from './callbacks';
 import type { TimeoutResult, TimeoutSpec } from './ops/time';
 
 export type { OpOptions, RingOptions, PathLike, SyncOptions, FixedIoOptions };
@@ -106,6 +107,15 @@ export class Ring extends RingCore {
   /** The ring's registered buffer table and the pool of its buffers (created on first use). */
   get buffers(): FixedBuffers {
     return this._buffers();
+  }
+
+  private callbacks_: RingCallbacks | undefined;
+  /**
+   * Callback forms of read, write, readFixed and writeFixed, for the hottest
+   * loops: no promise per request (see RingCallbacks and docs/rings.md).
+   */
+  get callbacks(): RingCallbacks {
+    return this.callbacks_ ??= new RingCallbacks(this);
   }
 
   /**

@@ -67,6 +67,26 @@ export function fdinfo(ring: Ring): FdInfo {
   return { userFiles, files, raw };
 }
 
+/** The slots the kernel shows populated in fdinfo, in order. */
+export function kernelSlots(ring: Ring): number[] {
+  return [...fdinfo(ring).files.keys()].sort((a, b) => a - b);
+}
+
+/**
+ * Waits, without letting the event loop reap a CQE, until fdinfo shows that
+ * the kernel has run a request: on an SQPOLL ring the kernel runs requests on
+ * its own thread. `done` is tested on a listing that shows slot `witness`
+ * (fdinfo lists slots only when it gets the ring's lock).
+ */
+export function spinUntil(ring: Ring, witness: number, done: (slots: Map<number, string>) => boolean): void {
+  const end = Date.now() + 2000;
+  for (;;) {
+    const files = fdinfo(ring).files;
+    if (files.has(witness) && done(files)) return;
+    if (Date.now() > end) throw new Error('the kernel did not run the request within 2 s');
+  }
+}
+
 /** Asserts that ring.files' view of the table (size, occupied slots) equals the kernel's fdinfo. */
 export function assertViewMatches(ring: Ring): void {
   const k = fdinfo(ring);

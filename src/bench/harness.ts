@@ -9,8 +9,14 @@ export interface RoundResult {
   seconds: number;
   /** Bytes moved, for throughput workloads. */
   bytes?: number;
-  /** CPU seconds (user + system) this process spent. */
+  /**
+   * CPU seconds (user + system) the work cost, when the variant measures it
+   * itself (a C program, a server in another process); otherwise the
+   * harness measures this process.
+   */
   cpuSeconds?: number;
+  userSeconds?: number;
+  sysSeconds?: number;
   /** Per-operation latencies in nanoseconds, when sampled. */
   latenciesNs?: Float64Array;
   /** The 99th percentile latency in nanoseconds, when the load generator reports only that (autocannon). */
@@ -62,6 +68,9 @@ export interface VariantSummary {
   /** ops/s of each round, in order. */
   samples: number[];
   cpu_us_per_op?: number;
+  /** The user-space and kernel parts of cpu_us_per_op. */
+  cpu_user_us_per_op?: number;
+  cpu_sys_us_per_op?: number;
   /** CPU the load generator spent per op, when it reports it. */
   client_cpu_us_per_op?: number;
   p50_us?: number;
@@ -85,6 +94,8 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
   const samples = new Map<string, number[]>();
   const bytes = new Map<string, number[]>();
   const cpu = new Map<string, number[]>();
+  const user = new Map<string, number[]>();
+  const sys = new Map<string, number[]>();
   const lat = new Map<string, Float64Array[]>();
   const p99 = new Map<string, number[]>();
   const clientCpu = new Map<string, number[]>();
@@ -92,6 +103,8 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
     samples.set(v.name, []);
     bytes.set(v.name, []);
     cpu.set(v.name, []);
+    user.set(v.name, []);
+    sys.set(v.name, []);
     lat.set(v.name, []);
     p99.set(v.name, []);
     clientCpu.set(v.name, []);
@@ -104,7 +117,12 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
       const c1 = process.cpuUsage(c0);
       samples.get(v.name)!.push(res.ops / res.seconds);
       if (res.bytes !== undefined) bytes.get(v.name)!.push(res.bytes / res.seconds);
-      cpu.get(v.name)!.push(((c1.user + c1.system) / 1e6) / Math.max(1, res.ops));
+      const ops = Math.max(1, res.ops);
+      const u = res.userSeconds ?? c1.user / 1e6;
+      const k = res.sysSeconds ?? c1.system / 1e6;
+      cpu.get(v.name)!.push((res.cpuSeconds ?? u + k) / ops);
+      user.get(v.name)!.push(u / ops);
+      sys.get(v.name)!.push(k / ops);
       if (res.latenciesNs) lat.get(v.name)!.push(res.latenciesNs);
       if (res.p99Ns !== undefined) p99.get(v.name)!.push(res.p99Ns);
       if (res.clientCpuSeconds !== undefined) clientCpu.get(v.name)!.push(res.clientCpuSeconds / Math.max(1, res.ops));
@@ -127,6 +145,8 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
       rounds: s.length,
       samples: s.map((x) => Math.round(x)),
       cpu_us_per_op: Number((median(cpu.get(v.name)!) * 1e6).toFixed(3)),
+      cpu_user_us_per_op: Number((median(user.get(v.name)!) * 1e6).toFixed(3)),
+      cpu_sys_us_per_op: Number((median(sys.get(v.name)!) * 1e6).toFixed(3)),
     };
     if (second !== undefined) {
       out.ratio_vs_secondary = Number((ops / second).toFixed(3));
@@ -160,7 +180,7 @@ export function formatTable(rows: VariantSummary[], unit: string): string {
   if (rows.length === 0) return '';
   const secondary = rows[0]!.secondary;
   const head = ['variant', 'ops/s (median)', 'vs ' + rows[0]!.baseline, secondary ? `vs ${secondary}` : '',
-    'MB/s', 'CPU us/op', 'client CPU us/op', 'p50 us', 'p99 us', 'p99.9 us'];
+    'MB/s', 'CPU us/op', 'user', 'sys', 'client CPU us/op', 'p50 us', 'p99 us', 'p99.9 us'];
   const body = rows.map((r) => [
     r.variant,
     r.ops_per_sec.toLocaleString('en-US'),
@@ -168,6 +188,8 @@ export function formatTable(rows: VariantSummary[], unit: string): string {
     r.ratio_vs_secondary === undefined ? '' : `${r.ratio_vs_secondary.toFixed(3)}x`,
     r.mb_per_sec === undefined ? '' : r.mb_per_sec.toFixed(0),
     r.cpu_us_per_op === undefined ? '' : r.cpu_us_per_op.toFixed(2),
+    r.cpu_user_us_per_op === undefined ? '' : r.cpu_user_us_per_op.toFixed(2),
+    r.cpu_sys_us_per_op === undefined ? '' : r.cpu_sys_us_per_op.toFixed(2),
     r.client_cpu_us_per_op === undefined ? '' : r.client_cpu_us_per_op.toFixed(2),
     r.p50_us === undefined ? '' : r.p50_us.toFixed(1),
     r.p99_us === undefined ? '' : r.p99_us.toFixed(1),

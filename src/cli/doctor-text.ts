@@ -24,6 +24,7 @@ export function formatDoctor(r: DoctorReport): string {
   out.push(r.usable ? 'io_uring: usable' : `io_uring: NOT usable (${r.unavailable?.reason ?? 'other'})`);
   row('kernel', r.kernel.release);
   row('platform', `${r.platform} ${r.arch}, Node ${r.node}`);
+  if (r.addon) row('addon', `${r.addon.file} (${r.addon.kind === 'prebuild' ? 'prebuilt' : 'built from source'})`);
   row('io_uring_disabled', r.ioUringDisabled === null ? 'not present (kernel before 6.6)' : String(r.ioUringDisabled));
   row('seccomp', r.seccomp.mode === null ? 'unknown'
     : ['off', 'strict', `filter (${r.seccomp.filters ?? '?'} filters)`][r.seccomp.mode] ?? String(r.seccomp.mode));

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { Ring } from '../ring';
 import { Setup, OP_NAMES, RLIMIT_MEMLOCK, RLIMIT_NOFILE } from '../constants';
-import { native, UringUnavailableError, UnavailableReason } from '../native';
+import { addonInfo, native, UringUnavailableError, UnavailableReason } from '../native';
+import type { AddonInfo } from '../native';
 import { errnoName } from '../errors';
 import type { RingFeatures } from '../ring-core';
 import { applicableQuirks, atLeast } from './quirks';
@@ -27,6 +28,8 @@ export interface DoctorReport {
   arch: string;
   node: string;
   kernel: { release: string; version: [number, number, number] };
+  /** The addon binary that was loaded: a prebuilt one shipped in the package, or a source build. */
+  addon?: AddonInfo;
   /** Whether a ring can be set up here. */
   usable: boolean;
   /** Why not, when `usable` is false. */
@@ -137,6 +140,7 @@ export function diagnose(): DoctorReport {
     arch: process.arch,
     node: process.version,
     kernel: { release: rel, version },
+    addon: undefined,
     usable: false,
     ioUringDisabled: readNumber('/proc/sys/kernel/io_uring_disabled'),
     seccomp: seccompStatus(),
@@ -159,6 +163,8 @@ export function diagnose(): DoctorReport {
     const cause = e?.reason === 'eperm' ? epermCause(report.ioUringDisabled, report.seccomp) : undefined;
     if (cause !== undefined) report.unavailable.cause = cause;
   }
+  const addon = addonInfo();
+  if (addon !== undefined) report.addon = addon;
   if (ring !== undefined) {
     report.usable = true;
     report.ring = {

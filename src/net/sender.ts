@@ -34,6 +34,10 @@ export class Sender {
   bytesWritten = 0;
   private fd = -1;
   private bufs: Buffer[] = [];
+  /** Each queued buffer's length when it was written (a detached buffer reads 0 later). */
+  private lens: number[] = [];
+  /** Bytes of bufs[0] already sent. */
+  private headSent = 0;
   private cbs: (WriteCallback | undefined)[] = [];
   private inFlight = false;
   private ending = false;
@@ -74,9 +78,11 @@ export class Sender {
       if (cb) process.nextTick(cb);
       return;
     }
+    const n = buf.length;
     this.bufs.push(buf);
+    this.lens.push(n);
     this.cbs.push(cb);
-    this.length += buf.length;
+    this.length += n;
     this.kick();
   }
 
@@ -93,6 +99,8 @@ export class Sender {
     const e = err ?? new UringError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
     const cbs = this.cbs.concat(this.zcWaiting);
     this.bufs = [];
+    this.lens = [];
+    this.headSent = 0;
     this.cbs = [];
     this.zcWaiting = [];
     this.length = 0;
@@ -107,21 +115,24 @@ export class Sender {
     // caller detached (transferred) while it waited in the queue cannot be
     // pinned: the write fails instead of sending memory that is not its own.
     try {
+      const head = this.headSent === 0 ? bufs[0]! : bufs[0]!.subarray(this.headSent);
       if (bufs.length === 1) {
-        const b = bufs[0]!;
-        if (b.length >= this.zcThreshold) {
-          sendZeroCopy(this.ring, this.fd, b, this.onZc, this.o.group);
+        if (head.length >= this.zcThreshold) {
+          sendZeroCopy(this.ring, this.fd, head, this.onZc, this.o.group);
           this.zcPending++;
         } else {
-          sendFrom(this.ring, this.fd, b, this.onSent, this.o.group);
+          sendFrom(this.ring, this.fd, head, this.onSent, this.o.group);
         }
       } else {
-        const batch = bufs.length > IOV_MAX ? bufs.slice(0, IOV_MAX) : bufs.slice();
-        sendFromMany(this.ring, this.fd, batch, this.onSent, this.o.group);
+        const list = bufs.slice(0, IOV_MAX);
+        list[0] = head;
+        sendFromMany(this.ring, this.fd, list, this.onSent, this.o.group);
       }
     } catch (err) {
       this.inFlight = false;
-      this.o.onError(-22, err as Error);
+      const coded = typeof (err as { code?: unknown }).code === 'string' ? err as Error
+        : new UringError('ERR_INVALID_STATE', 'A buffer given to write() was detached (transferred) before all of it was sent', { cause: err });
+      this.o.onError(-22, coded);
     }
   }
 
@@ -135,17 +146,16 @@ export class Sender {
     // Drop what was sent from the front of the queue; keep a partial rest.
     this.bytesWritten += res;
     this.length -= res;
+    // Counted with the lengths the buffers had when written: one detached
+    // since then reads as empty, and its rest then fails to pin in kick().
     const bufs = this.bufs;
+    const lens = this.lens;
     let k = 0;
-    let n = res;
-    while (k < bufs.length && n >= bufs[k]!.length) n -= bufs[k++]!.length;
-    if (n > 0) {
-      // The rest of a partly sent buffer; a detached one has no rest to send.
-      const b = bufs[k]!;
-      bufs[k] = b.length > n ? b.subarray(n) : Buffer.alloc(0);
-    }
+    let n = res + this.headSent;
+    while (k < lens.length && n >= lens[k]!) n -= lens[k++]!;
+    this.headSent = k < lens.length ? n : 0;
     const done = k === 0 ? undefined : this.cbs.splice(0, k);
-    if (k > 0) bufs.splice(0, k);
+    if (k > 0) { bufs.splice(0, k); lens.splice(0, k); }
     this.kick();
     if (done !== undefined) {
       for (const cb of done) {

@@ -176,6 +176,31 @@ export class Socket extends Duplex {
 
   // ---- writing --------------------------------------------------------------
 
+  /**
+   * stream.Writable's write(). A callback that throws is rethrown from a
+   * fresh stack ('uncaughtException'), so that it cannot stop the callbacks
+   * of the writes sent with it, or the stream's bookkeeping.
+   */
+  override write(chunk: unknown, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
+    if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
+    const f = cb;
+    const guarded = typeof f !== 'function' ? undefined : (err?: Error | null): void => {
+      try { f(err); } catch (e) { process.nextTick(rethrow, e); }
+    };
+    return encoding === undefined || encoding === null ? super.write(chunk, guarded) : super.write(chunk, encoding, guarded);
+  }
+
+  /** A 'drain' listener that throws is rethrown from a fresh stack, as write callbacks are. */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'drain') return super.emit(event, ...args);
+    try {
+      return super.emit(event, ...args);
+    } catch (e) {
+      process.nextTick(rethrow, e);
+      return true;
+    }
+  }
+
   /** @internal stream.Writable: one chunk. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: WriteCallback): void {
     this.queue([chunk], cb);
@@ -545,6 +570,10 @@ function lookupHost(o: ConnectOptions, host: string): Promise<[string, number]> 
 }
 
 function noop(): void { /* result not needed */ }
+
+function rethrow(err: unknown): void {
+  throw err;
+}
 
 /**
  * Opens a connection, like node:net's connect(): `(port[, host][, listener])`,

@@ -381,7 +381,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       while (rings.some((r) => r.pending > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       for (const r of rings) {
         if (r.pending > 0) {
-          const live = [...r._req.each()].map((q) => `${q.syscall}${q.settled ? ' (settled)' : ''}`);
+          const live = [...r._req.each()].map((q) => `${q.op?.syscall}${q.settled ? ' (settled)' : ''}`);
           fail('requests-left', `a closed ring still has ${r.pending} requests after ${settleMs} ms: ${live.join(', ')}`);
         }
         r.destroy(); // a hung close() must not keep its ring into the next batch

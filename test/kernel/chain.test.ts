@@ -98,13 +98,13 @@ for (const shape of allShapes()) {
       assert.throws(() => ring.chain({ link: 'weak' as 'soft' }), { code: 'ERR_INVALID_ARG_VALUE' });
       const long = ring.chain();
       for (let k = 0; k <= ring.sqEntries; k++) long.nop();
-      assert.throws(() => long.submit(), { code: 'ERR_OUT_OF_RANGE' });
+      await assert.rejects(long.submit(), { code: 'ERR_OUT_OF_RANGE' });
       assert.equal(ring.pending, 0);
       await delay(0);
       assert.equal(ring.stats.submitted, before);
       assert.deepEqual(await ring.chain().submit(), []);
       await ch.submit();
-      assert.throws(() => ch.submit(), { code: 'ERR_CHAIN_SUBMITTED' });
+      await assert.rejects(ch.submit(), { code: 'ERR_CHAIN_SUBMITTED' });
       assert.throws(() => ch.nop(), { code: 'ERR_CHAIN_SUBMITTED' });
     });
 

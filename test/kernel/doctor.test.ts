@@ -54,6 +54,11 @@ describe('uring doctor --json', () => {
     assert.equal(report.kernel.version.length, 3);
   });
 
+  it('reports the addon binary it loaded: in this repository, the source build', () => {
+    assert.equal(report.addon?.kind, 'source');
+    assert.equal(report.addon?.file, join(__dirname, '..', '..', '..', 'build', 'Release', 'uring.node'));
+  });
+
   it('reports the feature bits and opcodes the ring itself reports', () => {
     const ring = new Ring({ entries: 2 });
     try {

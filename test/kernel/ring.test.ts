@@ -153,9 +153,11 @@ describe('Ring', () => {
         process.exit(0);
       })();`;
     const w = new Worker(code, { eval: true, workerData: { index: indexPath, path: p, native: require.resolve('../../src/native') } });
+    // Listen for 'exit' at once: it can follow the message within one turn.
+    const exited = new Promise((r) => w.once('exit', r));
     const msg = await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
     assert.equal(msg, 'from a worker');
-    await new Promise((r) => w.once('exit', r));
+    await exited;
     tmp.cleanup();
     // The worker's ring fd is closed by the environment cleanup hook. (Its
     // pipe fds are the test's own leak and are not counted: at most 2.)

@@ -8,24 +8,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { Ring, constants as C } from '../../src/index';
 import { native } from '../../src/native';
-import { allShapes, fdinfo, tempDir } from '../helpers';
+import { allShapes, kernelSlots, spinUntil, tempDir } from '../helpers';
 
 const n = native();
 const sqpoll = allShapes().find((s) => s.name === 'sqpoll')!;
 
-/** Waits, without reaping, until fdinfo (listing slot `witness`) shows `done`. */
-function spinUntil(ring: Ring, witness: number, done: (slots: Map<number, string>) => boolean): void {
-  const end = Date.now() + 2000;
-  for (;;) {
-    const files = fdinfo(ring).files;
-    if (files.has(witness) && done(files)) return;
-    if (Date.now() > end) throw new Error('the kernel did not run the chain within 2 s');
-  }
-}
 
-function kernelSlots(ring: Ring): number[] {
-  return [...fdinfo(ring).files.keys()].sort((a, b) => a - b);
-}
 
 describe('a chain racing update() on the same slot', { skip: !sqpoll.available && 'kernel cannot set up an SQPOLL ring' }, () => {
   it('a chain closeDirect whose CQE is reaped after a later update() leaves the view equal to the kernel', async () => {

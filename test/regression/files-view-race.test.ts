@@ -8,29 +8,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { Ring, constants as C } from '../../src/index';
 import { native } from '../../src/native';
-import { allShapes, fdinfo, tempDir } from '../helpers';
+import { allShapes, kernelSlots, spinUntil, tempDir } from '../helpers';
 
 const n = native();
 const sqpoll = allShapes().find((s) => s.name === 'sqpoll')!;
 
-/**
- * Waits, without letting the event loop reap a CQE, until fdinfo shows the
- * kernel has run the request: on an SQPOLL ring the kernel runs requests on
- * its own thread. `done` is tested on a listing that shows slot `witness`
- * (fdinfo lists slots only when it gets the ring's lock).
- */
-function spinUntil(ring: Ring, witness: number, done: (slots: Map<number, string>) => boolean): void {
-  const end = Date.now() + 2000;
-  for (;;) {
-    const files = fdinfo(ring).files;
-    if (files.has(witness) && done(files)) return;
-    if (Date.now() > end) throw new Error('the kernel did not run the request within 2 s');
-  }
-}
 
-function kernelSlots(ring: Ring): number[] {
-  return [...fdinfo(ring).files.keys()].sort((a, b) => a - b);
-}
 
 describe('file table view under a synchronous change racing a direct operation',
   { skip: !sqpoll.available && 'kernel cannot set up an SQPOLL ring' }, () => {

@@ -2,13 +2,23 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..', '..');
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 20000 });
+function run(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 20000, env: { ...process.env, ...env } });
+}
+
+// Loads the addon with URING_PREBUILD (node-gyp-build's override of the
+// package directory) pointing at `dir`, and prints the error message.
+function loadFrom(dir: string): string {
+  const r = run(['-e', "try { require('./dist/src/native').native(); console.log('loaded') } catch (e) { console.log(e.code + ': ' + e.message) }"],
+    { URING_PREBUILD: dir });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
 }
 
 describe('package', () => {
@@ -22,6 +32,35 @@ describe('package', () => {
     const r = run(['--input-type=module', '-e', "import { Ring, FixedFile, constants } from 'uring'; const ring = new Ring({ entries: 2 }); console.log(typeof FixedFile, await ring.nop(), constants.Op.NOP); await ring.close();"]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'function 0 0');
+  });
+
+  it('says which binary it looked for when none matches this Node', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uring-prebuilds-'));
+    try {
+      const msg = loadFrom(dir);
+      assert.match(msg, /^ERR_URING_UNAVAILABLE: io_uring is unavailable \(addon\): no binary for this Node/);
+      const tuple = `${process.platform}-${process.arch}`;
+      assert.ok(msg.includes(`looked for prebuilds/${tuple}/uring.abi${process.versions.modules}.`), msg);
+      assert.match(msg, /this package ships no prebuilt binaries/);
+      assert.match(msg, /--build-from-source/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says which binary failed to load, and why', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uring-prebuilds-'));
+    try {
+      const tuple = `${process.platform}-${process.arch}`;
+      mkdirSync(join(dir, 'prebuilds', tuple), { recursive: true });
+      const file = join(dir, 'prebuilds', tuple, `uring.abi${process.versions.modules}.glibc.node`);
+      writeFileSync(file, 'not an ELF file');
+      const msg = loadFrom(dir);
+      assert.ok(msg.includes(`the prebuilt binary ${file} failed to load:`), msg);
+      assert.match(msg, /failed to load: (file too short|invalid ELF header)\. This process wanted/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('hides internal modules behind the exports map', () => {

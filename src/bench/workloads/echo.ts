@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { createServer } from '../../net/index';
 import { Variant, Workload } from '../harness';
 import { LoadGenerator, LoadRound } from './echo-load';
+import { cServerVariant } from '../c-reference';
 
 export interface ServerUnderTest {
   port(): Promise<number>;
@@ -62,6 +63,10 @@ export function echoWorkload(conns = 32, depth = 8): Workload {
       s.on('error', () => undefined);
     }))),
   ];
+  // The physical anchor: a C server on raw io_uring (multishot receive into
+  // a provided-buffer ring, send from the buffer), driven by the same generator.
+  const cref = cServerVariant('echo', (port, ms) => gen.get().round({ mode: 'echo', port, ms, conns, depth }));
+  if (cref !== undefined) variants.push(cref);
   return {
     name: 'echo',
     unit: `64 B round trip, ${conns} connections x ${depth} in flight`,

@@ -4,7 +4,8 @@ import { openSync, closeSync, readSync } from 'node:fs';
 import { open as openPromise } from 'node:fs/promises';
 import { Ring } from '../../ring';
 import { dataFile, } from '../files';
-import { Variant, Workload, xorshift, RoundResult } from '../harness';
+import { LatencySampler, Variant, Workload, xorshift, RoundResult } from '../harness';
+import { cVariant } from '../c-reference';
 
 export interface RandreadConfig {
   size: number;
@@ -15,17 +16,22 @@ export interface RandreadConfig {
 
 export const RANDREAD_DEFAULTS: RandreadConfig = { size: 1 << 30, bs: 4096, iodepth: 32 };
 
-/** Runs `depth` concurrent loops of `op` until the deadline; counts completed ops. */
+/**
+ * Runs `depth` concurrent loops of `op` until the deadline; counts completed
+ * ops and times one in four (as the C reference does).
+ */
 export async function concurrentLoop(depth: number, ms: number,
   op: (worker: number, pos: number) => Promise<unknown>, blocks: number, bs: number, seed = 0): Promise<RoundResult> {
   const rand = xorshift(0x12345 + depth + seed * 7919);
+  const sampler = new LatencySampler(4);
+  const timed = sampler.wrap(op);
   let ops = 0;
   let stop = false;
   const start = performance.now();
   const deadline = start + ms;
   const worker = async (k: number): Promise<void> => {
     while (!stop) {
-      await op(k, (rand() % blocks) * bs);
+      await timed(k, (rand() % blocks) * bs);
       if ((++ops & 255) === 0 && performance.now() > deadline) stop = true;
     }
   };
@@ -33,7 +39,7 @@ export async function concurrentLoop(depth: number, ms: number,
   for (let k = 0; k < depth; k++) ws.push(worker(k));
   await Promise.all(ws);
   const seconds = (performance.now() - start) / 1000;
-  return { ops, seconds, bytes: ops * bs };
+  return { ops, seconds, bytes: ops * bs, latenciesNs: sampler.take() };
 }
 
 export function uringVariant(name: string, path: string, c: RandreadConfig,
@@ -100,6 +106,43 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
 
   variants.push(plain('uring-sqpoll', true));
 
+  // The callback form (ring.callbacks): the same reads with no promise per
+  // request; each completion submits the worker's next read.
+  let cb: { ring: Ring; fd: number; bufs: Buffer[] } | undefined;
+  variants.push({
+    name: 'uring-callbacks',
+    run(ms) {
+      cb ??= { ring: new Ring({ entries: Math.max(64, c.iodepth * 2) }), fd: openSync(path, 'r'), bufs: Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs)) };
+      const { ring, fd, bufs } = cb;
+      const rand = xorshift(0x12345 + c.iodepth);
+      const sampler = new LatencySampler(4);
+      const started = new Float64Array(c.iodepth);
+      let ops = 0;
+      let live = c.iodepth;
+      let stop = false;
+      const start = performance.now();
+      const deadline = start + ms;
+      return new Promise<RoundResult>((resolve, reject) => {
+        const next = (k: number): void => {
+          if ((ops & 3) === 3) started[k] = performance.now();
+          ring.callbacks.read(fd, bufs[k]!, (rand() % blocks) * c.bs, done[k]!);
+        };
+        const done = bufs.map((_, k) => (err: Error | null): void => {
+          if (err) { stop = true; reject(err); return; }
+          if (started[k] !== 0) { sampler.record((performance.now() - started[k]!) * 1e6); started[k] = 0; }
+          if ((++ops & 255) === 0 && performance.now() > deadline) stop = true;
+          if (!stop) next(k);
+          else if (--live === 0) resolve({ ops, seconds: (performance.now() - start) / 1000, bytes: ops * c.bs, latenciesNs: sampler.take() });
+        });
+        for (let k = 0; k < c.iodepth; k++) next(k);
+      });
+    },
+    async teardown() {
+      if (cb) { await cb.ring.close(); closeSync(cb.fd); }
+      cb = undefined;
+    },
+  });
+
   let fh: Awaited<ReturnType<typeof openPromise>> | undefined;
   variants.push({
     name: 'node-filehandle',
@@ -119,17 +162,28 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
       if (sfd < 0) sfd = openSync(path, 'r');
       const buf = Buffer.alloc(c.bs);
       const rand = xorshift(99);
+      const sampler = new LatencySampler(4);
       let ops = 0;
       const start = performance.now();
       const deadline = start + ms;
       for (;;) {
-        readSync(sfd, buf, 0, c.bs, (rand() % blocks) * c.bs);
+        if ((ops & 3) === 3) {
+          const t0 = performance.now();
+          readSync(sfd, buf, 0, c.bs, (rand() % blocks) * c.bs);
+          sampler.record((performance.now() - t0) * 1e6);
+        } else {
+          readSync(sfd, buf, 0, c.bs, (rand() % blocks) * c.bs);
+        }
         if ((++ops & 255) === 0 && performance.now() > deadline) break;
       }
-      return { ops, seconds: (performance.now() - start) / 1000, bytes: ops * c.bs };
+      return { ops, seconds: (performance.now() - start) / 1000, bytes: ops * c.bs, latenciesNs: sampler.take() };
     },
     teardown() { if (sfd >= 0) closeSync(sfd); sfd = -1; },
   });
+
+  // The physical anchor: the same reads from C on raw io_uring.
+  const cref = cVariant('randread', () => [path, String(c.bs), String(c.iodepth), String(blocks), '0'], c.bs);
+  if (cref !== undefined) variants.push(cref);
 
   return { name, unit: `${c.bs} B random read, ${c.iodepth} in flight`, baseline: 'node-filehandle', secondary: 'uring', variants };
 }

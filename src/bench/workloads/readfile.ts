@@ -2,10 +2,11 @@
 // flight, through uring/fs, node:fs/promises and readFileSync.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { readFile as nodeReadFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as ufs from '../../fs/index';
 import { benchDir } from '../files';
-import { RoundResult, Variant, Workload } from '../harness';
+import { LatencySampler, RoundResult, Variant, Workload } from '../harness';
+import { cVariant } from '../c-reference';
 
 export interface ReadfileConfig {
   files: number;
@@ -28,8 +29,10 @@ function fileSet(c: ReadfileConfig): string[] {
   return paths;
 }
 
-/** `depth` loops reading files round-robin until the deadline. */
-async function loop(paths: string[], depth: number, ms: number, read: (p: string) => Promise<unknown>, size: number): Promise<RoundResult> {
+/** `depth` loops reading files round-robin until the deadline; one read in four is timed. */
+async function loop(paths: string[], depth: number, ms: number, op: (p: string) => Promise<unknown>, size: number): Promise<RoundResult> {
+  const sampler = new LatencySampler(4);
+  const read = sampler.wrap(op);
   let next = 0;
   let ops = 0;
   let stop = false;
@@ -46,7 +49,7 @@ async function loop(paths: string[], depth: number, ms: number, read: (p: string
   const ws: Promise<void>[] = [];
   for (let k = 0; k < depth; k++) ws.push(worker());
   await Promise.all(ws);
-  return { ops, seconds: (performance.now() - start) / 1000, bytes: ops * size };
+  return { ops, seconds: (performance.now() - start) / 1000, bytes: ops * size, latenciesNs: sampler.take() };
 }
 
 export function readfileWorkload(c: ReadfileConfig = READFILE_DEFAULTS): Workload {
@@ -61,14 +64,24 @@ export function readfileWorkload(c: ReadfileConfig = READFILE_DEFAULTS): Workloa
         let k = 0;
         const start = performance.now();
         const deadline = start + ms;
+        const sampler = new LatencySampler(4);
         for (;;) {
-          readFileSync(paths[k]!);
+          if ((ops & 3) === 3) {
+            const t0 = performance.now();
+            readFileSync(paths[k]!);
+            sampler.record((performance.now() - t0) * 1e6);
+          } else {
+            readFileSync(paths[k]!);
+          }
           k = k + 1 === paths.length ? 0 : k + 1;
           if ((++ops & 255) === 0 && performance.now() > deadline) break;
         }
-        return { ops, seconds: (performance.now() - start) / 1000, bytes: ops * c.size };
+        return { ops, seconds: (performance.now() - start) / 1000, bytes: ops * c.size, latenciesNs: sampler.take() };
       },
     },
   ];
+  // The physical anchor: the same files through open-direct/read/close-direct chains in C.
+  const cref = cVariant('readfile', () => [dirname(paths[0]!), String(c.files), String(c.iodepth)], c.size);
+  if (cref !== undefined) variants.push(cref);
   return { name: 'readfile', unit: `readFile of ${c.size} B files, ${c.iodepth} in flight`, baseline: 'node-fs-promises', secondary: 'node-readfilesync', variants };
 }
