@@ -164,6 +164,7 @@ export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
 export const SO_REUSEADDR = 2;
 export const SO_KEEPALIVE = 9;
+export const SO_LINGER = 13;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_IPV6 = 41;
 export const IPV6_V6ONLY = 26;

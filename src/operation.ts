@@ -8,7 +8,7 @@
 import { IOSQE_FIXED_FILE } from './constants';
 import type { OpSpec } from './opcodes';
 import type { SqeValues } from './sqe';
-import type { RequestOwner } from './requests';
+import type { RefGroup, RequestOwner } from './requests';
 import type { Pin } from './pins';
 
 /**
@@ -97,6 +97,8 @@ export class Operation implements SqeValues {
   owner: RequestOwner | undefined = undefined;
   /** The request changes slots of the registered file table (direct.ts): bracketed by the funnel. */
   change: SlotChange | undefined = undefined;
+  /** The keep-alive group (a socket's ref()/unref()) the request counts in. */
+  group: RefGroup | undefined = undefined;
   /** Other requests can name this one later by its promise (pollRemove, timeoutRemove). */
   named = false;
   /** Per-request options, read once from the caller. */

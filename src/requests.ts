@@ -57,6 +57,18 @@ export interface RequestOwner {
 
 export type CqeHandler = (res: number, flags: number) => void;
 
+/**
+ * Requests that keep the process alive together, or not at all: those of one
+ * uring/net socket or server, whose ref()/unref() it is. The ring keeps the
+ * event loop alive while it has a live request outside unreferenced groups.
+ */
+export class RefGroup {
+  /** Live requests placed in this group. */
+  live = 0;
+  /** False after unref(): the group's requests do not hold the process. */
+  referenced = true;
+}
+
 /** A Node-style completion callback: an error, or null and the operation's result. */
 export type Callback<T = number> = (err: Error | null, result: T) => void;
 
@@ -81,6 +93,8 @@ export class Request {
   settled = false;
   /** Cleanup run when the record is released (AbortSignal listeners). */
   cleanup: (() => void) | undefined = undefined;
+  /** The keep-alive group the request counts in, if any. */
+  group: RefGroup | undefined = undefined;
   readonly executor: (res: (v: unknown) => void, rej: (e: unknown) => void) => void;
   constructor(readonly slot: number) {
     this.executor = (res, rej) => { this.resolve = res; this.reject = rej; };
@@ -99,6 +113,22 @@ export class RequestTable {
   }
   /** CQEs that named no live request. */
   stale = 0;
+  /** Live requests in unreferenced groups: they do not keep the process alive. */
+  weak = 0;
+
+  /** Counts `r` in `group` (the ring places it). */
+  join(r: Request, group: RefGroup): void {
+    r.group = group;
+    group.live++;
+    if (!group.referenced) this.weak++;
+  }
+
+  /** ref()/unref() of a group: its live requests stop or start counting as weak. */
+  setReferenced(group: RefGroup, referenced: boolean): void {
+    if (group.referenced === referenced) return;
+    group.referenced = referenced;
+    this.weak += referenced ? -group.live : group.live;
+  }
 
   acquire(): Request {
     const slot = this.free.pop();
@@ -132,6 +162,12 @@ export class RequestTable {
     r.promise = undefined;
     r.settled = false;
     if (owner !== undefined) owner._requestDone();
+    if (r.group !== undefined) {
+      const g = r.group;
+      r.group = undefined;
+      g.live--;
+      if (!g.referenced) this.weak--;
+    }
     if (r.cleanup !== undefined) {
       const c = r.cleanup;
       r.cleanup = undefined;

@@ -15,7 +15,7 @@ import { Operation } from './operation';
 import { OPS } from './opcodes';
 import { putU64, viewByteOffset } from './memory';
 import { Pin, Pins } from './pins';
-import { Callback, Request, RequestTable, CqeHandler, TAG_BIT, Failure, failed } from './requests';
+import { Callback, Request, RequestTable, CqeHandler, RefGroup, TAG_BIT, Failure, failed } from './requests';
 import { UringError, outOfRange, ringClosed, systemError, unsupportedOp } from './errors';
 import { validateInteger, validateObject } from './validators';
 import { Probe, readProbe } from './probe';
@@ -100,11 +100,12 @@ export class RingCore {
   private readonly resetCb = (): void => { this.resetScheduled = false; this.microFlushes = 0; };
   private readonly unrefCb = (): void => {
     this.unrefScheduled = false;
-    if (this._req.live === 0 && this.referenced && this.state !== 2) {
+    const table = this._req;
+    if (table.live === table.weak && this.referenced && this.state !== 2) {
       this.referenced = false;
       this._n.pollRef(this._handle, false);
       // Idle for a whole turn: give back the memory of buffers no request uses.
-      this.pins.trim();
+      if (table.live === 0) this.pins.trim();
     }
   };
 
@@ -385,7 +386,8 @@ export class RingCore {
     r.op = op;
     if (op.owner !== undefined) op.owner._requestStarted();
     if (op.change !== undefined) op.change.begin();
-    if (!this.referenced) this.ref();
+    if (op.group !== undefined) this._req.join(r, op.group);
+    if (!this.referenced && r.group?.referenced !== false) this.ref();
     return r;
   }
 
@@ -456,6 +458,22 @@ export class RingCore {
   _requestOf(p: Promise<unknown>): Request | undefined {
     for (const r of this._req.each()) if (r.promise === p && !r.settled) return r;
     return undefined;
+  }
+
+  /**
+   * @internal ref()/unref() of a group of requests (a uring/net socket's or
+   * server's): the ring holds the event loop only while it has live requests
+   * outside unreferenced groups.
+   */
+  _setReferenced(group: RefGroup, referenced: boolean): void {
+    const table = this._req;
+    table.setReferenced(group, referenced);
+    if (this.state === 2) return;
+    if (table.live > table.weak) {
+      if (!this.referenced) this.ref();
+    } else {
+      this.onIdle();
+    }
   }
 
   private ref(): void {
@@ -631,7 +649,7 @@ export class RingCore {
       this.reaping = false;
     }
     this.stats_.completed += count;
-    if (table.live === 0) this.onIdle();
+    if (table.live === table.weak) this.onIdle();
   }
 
   private complete(r: Request, res: number, flags: number): void {
@@ -690,7 +708,7 @@ export class RingCore {
       this.unrefScheduled = true;
       setImmediate(this.unrefCb);
     }
-    if (this.drained !== undefined) {
+    if (this.drained !== undefined && this._req.live === 0) {
       const d = this.drained;
       this.drained = undefined;
       // Release from a fresh stack: the reap that got here may have been

@@ -19,6 +19,10 @@ export interface RoundResult {
   sysSeconds?: number;
   /** Per-operation latencies in nanoseconds, when sampled. */
   latenciesNs?: Float64Array;
+  /** The 99th percentile latency in nanoseconds, when the load generator reports only that (autocannon). */
+  p99Ns?: number;
+  /** CPU seconds the load generator's process spent (to show it was not the bottleneck). */
+  clientCpuSeconds?: number;
 }
 
 export interface Variant {
@@ -67,6 +71,8 @@ export interface VariantSummary {
   /** The user-space and kernel parts of cpu_us_per_op. */
   cpu_user_us_per_op?: number;
   cpu_sys_us_per_op?: number;
+  /** CPU the load generator spent per op, when it reports it. */
+  client_cpu_us_per_op?: number;
   p50_us?: number;
   p99_us?: number;
   p999_us?: number;
@@ -91,6 +97,8 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
   const user = new Map<string, number[]>();
   const sys = new Map<string, number[]>();
   const lat = new Map<string, Float64Array[]>();
+  const p99 = new Map<string, number[]>();
+  const clientCpu = new Map<string, number[]>();
   for (const v of w.variants) {
     samples.set(v.name, []);
     bytes.set(v.name, []);
@@ -98,6 +106,8 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
     user.set(v.name, []);
     sys.set(v.name, []);
     lat.set(v.name, []);
+    p99.set(v.name, []);
+    clientCpu.set(v.name, []);
     await v.run(Math.min(300, o.roundMs)); // warm-up: JIT, page cache, ring setup
   }
   for (let r = 0; r < o.rounds; r++) {
@@ -114,6 +124,8 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
       user.get(v.name)!.push(u / ops);
       sys.get(v.name)!.push(k / ops);
       if (res.latenciesNs) lat.get(v.name)!.push(res.latenciesNs);
+      if (res.p99Ns !== undefined) p99.get(v.name)!.push(res.p99Ns);
+      if (res.clientCpuSeconds !== undefined) clientCpu.get(v.name)!.push(res.clientCpuSeconds / Math.max(1, res.ops));
       o.onRound?.(r, v.name);
     }
   }
@@ -145,6 +157,10 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
       out.mb_per_sec = Number((median(b) / 1e6).toFixed(1));
       out.gb_per_sec = Number((median(b) / 1e9).toFixed(3));
     }
+    const cc = clientCpu.get(v.name)!;
+    if (cc.length) out.client_cpu_us_per_op = Number((median(cc) * 1e6).toFixed(3));
+    const q = p99.get(v.name)!;
+    if (q.length) out.p99_us = Number((median(q) / 1e3).toFixed(2));
     const l = lat.get(v.name)!;
     if (l.length) {
       const all = new Float64Array(l.reduce((n, a) => n + a.length, 0));
@@ -164,7 +180,7 @@ export function formatTable(rows: VariantSummary[], unit: string): string {
   if (rows.length === 0) return '';
   const secondary = rows[0]!.secondary;
   const head = ['variant', 'ops/s (median)', 'vs ' + rows[0]!.baseline, secondary ? `vs ${secondary}` : '',
-    'MB/s', 'CPU us/op', 'user', 'sys', 'p50 us', 'p99 us', 'p99.9 us'];
+    'MB/s', 'CPU us/op', 'user', 'sys', 'client CPU us/op', 'p50 us', 'p99 us', 'p99.9 us'];
   const body = rows.map((r) => [
     r.variant,
     r.ops_per_sec.toLocaleString('en-US'),
@@ -174,6 +190,7 @@ export function formatTable(rows: VariantSummary[], unit: string): string {
     r.cpu_us_per_op === undefined ? '' : r.cpu_us_per_op.toFixed(2),
     r.cpu_user_us_per_op === undefined ? '' : r.cpu_user_us_per_op.toFixed(2),
     r.cpu_sys_us_per_op === undefined ? '' : r.cpu_sys_us_per_op.toFixed(2),
+    r.client_cpu_us_per_op === undefined ? '' : r.client_cpu_us_per_op.toFixed(2),
     r.p50_us === undefined ? '' : r.p50_us.toFixed(1),
     r.p99_us === undefined ? '' : r.p99_us.toFixed(1),
     r.p999_us === undefined ? '' : r.p999_us.toFixed(1),

@@ -3,12 +3,21 @@
 //
 // Today: multishot accept (one armed request, a CQE per connection) into
 // plain fds, falling back to re-armed single-shot accepts on kernels that
-// refuse IORING_ACCEPT_MULTISHOT (before 5.19). With `direct`, multishot
-// accept into direct descriptors (file_index = IORING_FILE_INDEX_ALLOC): each
-// connection is a slot of the ring's file table, reported as a slot handle
-// (ops.directRef); a full table (ENFILE) waits and accepts again.
+// refuse IORING_ACCEPT_MULTISHOT (before 5.19). With `direct`, single-shot
+// accepts into direct descriptors (file_index = IORING_FILE_INDEX_ALLOC), no
+// more in flight than the table has free slots: each connection is a slot of
+// the ring's file table, reported as a slot handle (ops.directRef).
+//
+// Why not multishot into direct descriptors: the kernel takes a connection
+// off the listen queue first and only then looks for a slot. A multishot
+// accept drains the whole backlog in one go, so with the table nearly full
+// the connections beyond its last free slot are accepted and closed at once
+// (ENFILE): their clients see a reset. A single-shot accept per free slot
+// never takes a connection it has no room for; the rest wait in the backlog
+// until a connection closes and frees a slot (slotFreed()).
 import type { Ring } from '../ring';
 import { AddressInfo } from './sockaddr';
+import type { RefGroup } from '../requests';
 import { OpToken, accept, acceptDirectOnce, acceptMultishot, cancelOp, directRef, isLast } from './ops';
 import { netError } from './errors';
 
@@ -34,6 +43,8 @@ const ECANCELED = -125;
 /** Shortages that pass: wait a little and accept again. */
 const TRANSIENT = new Set([-24 /* EMFILE */, -23 /* ENFILE */, -105 /* ENOBUFS */, -12 /* ENOMEM */, -103 /* ECONNABORTED */]);
 const RETRY_MS = 20;
+/** Direct accepts kept in flight at most (each holds a free slot in reserve). */
+const DIRECT_IN_FLIGHT = 8;
 
 class RingAcceptor implements Acceptor {
   private wanted = false;
@@ -45,18 +56,22 @@ class RingAcceptor implements Acceptor {
   private abort: AbortController | undefined;
   private readonly onCqe = (res: number, flags: number): void => this.complete(res, flags);
 
+  private readonly directTokens = new Set<OpToken>();
+
   constructor(private readonly ring: Ring, private readonly fd: number, private readonly sink: AcceptSink,
-    private direct: boolean) {}
+    private direct: boolean, private readonly group: RefGroup | undefined) {}
 
   start(): void {
     this.wanted = true;
-    if (!this.armed && this.retry === undefined) this.arm();
+    if (this.direct) this.armDirect();
+    else if (!this.armed && this.retry === undefined) this.arm();
   }
 
   stop(): void {
     this.wanted = false;
     if (this.retry !== undefined) { clearTimeout(this.retry); this.retry = undefined; }
     cancelOp(this.ring, this.token);
+    for (const t of this.directTokens) cancelOp(this.ring, t);
     this.abort?.abort();
   }
 
@@ -65,7 +80,7 @@ class RingAcceptor implements Acceptor {
    * closed): an acceptor waiting for room accepts again.
    */
   slotFreed(): void {
-    this.next();
+    if (this.direct) this.armDirect();
   }
 
   /** Free slots in the ring's file table. */
@@ -74,28 +89,53 @@ class RingAcceptor implements Acceptor {
     return f.size - f.occupiedCount;
   }
 
-  private arm(): void {
-    if (this.ring.closed) return;
-    if (this.direct) {
-      // The kernel accepts a connection first and only then looks for a
-      // slot: with the table full it closes the connection it just accepted
-      // (ENFILE). So accept only with room: multishot while there is plenty,
-      // one at a time near the end, and not at all when full.
-      const free = this.freeSlots();
-      if (free === 0) return; // slotFreed() calls back
-      this.armed = true;
+  /**
+   * Keeps single-shot direct accepts in flight, one per free slot (at most
+   * DIRECT_IN_FLIGHT): none is ever without a slot to land in.
+   */
+  private armDirect(): void {
+    while (this.wanted && this.retry === undefined && !this.ring.closed
+      && this.directTokens.size < Math.min(DIRECT_IN_FLIGHT, this.freeSlots())) {
       const files = this.ring.files;
       const change = files._change(-1, 1, (res) => (res >= 0 ? [res] : []), (res) => {
         if (res >= 0) files._installed(res);
       });
-      this.token = free > headroom(files.size)
-        ? acceptMultishot(this.ring, this.fd, this.onCqe, change)
-        : acceptDirectOnce(this.ring, this.fd, this.onCqe, change);
+      let token: OpToken | undefined = undefined;
+      const done = (res: number): void => {
+        this.directTokens.delete(token!);
+        this.directDone(res);
+      };
+      token = acceptDirectOnce(this.ring, this.fd, done, change, this.group);
+      this.directTokens.add(token);
+    }
+  }
+
+  private directDone(res: number): void {
+    if (res >= 0) {
+      this.accepted = true;
+      // The file table's view already has the slot (the request's bracket).
+      try {
+        this.sink.onAccept(directRef(res), undefined);
+      } finally {
+        this.armDirect();
+      }
       return;
     }
+    if (res === ECANCELED) return;
+    if (res === EINVAL && !this.accepted) {
+      // No accept into direct descriptors here: plain fds.
+      this.direct = false;
+      this.next();
+      return;
+    }
+    this.failed(res);
+  }
+
+  private arm(): void {
+    if (this.ring.closed) return;
     this.armed = true;
     if (this.multishot) {
-      this.token = acceptMultishot(this.ring, this.fd, this.onCqe);
+      this.token = acceptMultishot(this.ring, this.fd, this.onCqe, undefined, this.group);
       return;
     }
     this.token = undefined;
@@ -117,7 +157,8 @@ class RingAcceptor implements Acceptor {
   }
 
   private next(): void {
-    if (this.wanted && !this.armed && this.retry === undefined) this.arm();
+    if (this.direct) this.armDirect();
+    else if (this.wanted && !this.armed && this.retry === undefined) this.arm();
   }
 
   private complete(res: number, flags: number): void {
@@ -128,26 +169,19 @@ class RingAcceptor implements Acceptor {
       // The file table's view already has the slot (the request's bracket).
       // A 'connection' listener that throws must not stop the accepting.
       try {
-        this.sink.onAccept(this.direct ? directRef(res) : res, undefined);
+        this.sink.onAccept(res, undefined);
       } finally {
-        // Running low on slots: stop the multishot; arm() goes on one at a time.
-        if (this.direct && !last && this.freeSlots() <= headroom(this.ring.files.size)) cancelOp(this.ring, this.token);
         if (last) this.next();
       }
       return;
     }
     if (res === EINVAL && !this.accepted && this.multishot) {
-      // The kernel does not know IORING_ACCEPT_MULTISHOT: single-shot
-      // accepts into plain fds.
+      // The kernel does not know IORING_ACCEPT_MULTISHOT: single-shot accepts.
       this.multishot = false;
-      this.direct = false;
       this.next();
       return;
     }
-    if (last) {
-      if (res === ECANCELED && this.direct) this.next(); // stopped for lack of room
-      else this.failed(res);
-    }
+    if (last) this.failed(res);
   }
 
   private failed(res: number, err?: Error): void {
@@ -161,12 +195,7 @@ class RingAcceptor implements Acceptor {
   }
 }
 
-/** Free slots below which direct accepts go one at a time: a multishot burst may take this many. */
-function headroom(size: number): number {
-  return Math.max(8, size >> 3);
-}
-
-/** The accept strategy for a listening socket on `ring`. */
-export function createAcceptor(ring: Ring, fd: number, direct: boolean, sink: AcceptSink): Acceptor {
-  return new RingAcceptor(ring, fd, sink, direct);
+/** The accept strategy for a listening socket on `ring`; its requests count in `group` (ref()/unref()). */
+export function createAcceptor(ring: Ring, fd: number, direct: boolean, sink: AcceptSink, group?: RefGroup): Acceptor {
+  return new RingAcceptor(ring, fd, sink, direct, group);
 }

@@ -14,8 +14,8 @@
 import { types } from 'node:util';
 import {
   ACCEPT_MULTISHOT, AF_INET, AF_INET6, CQE_F_MORE, IOSQE_IO_HARDLINK, MSG_NOSIGNAL,
-  SHUT_RDWR, SOCK_CLOEXEC, SOCK_STREAM, IOSQE_BUFFER_SELECT, RECV_MULTISHOT, IOSQE_FIXED_FILE,
-  FILE_INDEX_ALLOC, Op,
+  SHUT_RDWR, SOCK_CLOEXEC, SOCK_STREAM, IOSQE_BUFFER_SELECT, RECV_MULTISHOT,
+  FILE_INDEX_ALLOC, Op, SOL_SOCKET, SO_LINGER,
 } from '../constants';
 import type { RingCore } from '../ring-core';
 import type { Ring } from '../ring';
@@ -27,8 +27,10 @@ import { closeSlot } from '../ops/paths';
 import { withOptions, OpOptions } from '../options';
 import { validateFd, validateInteger } from '../validators';
 import { invalidArgType, invalidArgValue } from '../errors';
-import type { CqeHandler, Request } from '../requests';
-import { AddressInfo, SOCKADDR_MAX, decodeSockaddr, sockaddrFamily } from './sockaddr';
+import type { CqeHandler, RefGroup, Request } from '../requests';
+import {
+  AF_UNIX, AddressInfo, SOCKADDR_MAX, SOCKADDR_UN_MAX, decodeSockaddr, decodeUnixPath, sockaddrFamily,
+} from './sockaddr';
 import { netError } from './errors';
 
 /** Names an in-flight handler request so that it can be cancelled. */
@@ -52,8 +54,12 @@ function guard<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Starts a socket's own request; allowed while the ring closes, as sockets wind down then. */
-function start(ring: RingCore, op: Operation, h: CqeHandler): OpToken {
+/**
+ * Starts a socket's own request; allowed while the ring closes, as sockets
+ * wind down then. `group` is the owner's keep-alive group (ref()/unref()).
+ */
+function start(ring: RingCore, op: Operation, h: CqeHandler, group?: RefGroup): OpToken {
+  op.group = group;
   const req = ring._startInternal(op, h);
   return { req, gen: req.gen };
 }
@@ -64,25 +70,30 @@ function checkSockaddr(addr: unknown): Uint8Array {
   const copy = new Uint8Array(viewLength(addr, 'address'));
   copy.set(new Uint8Array(viewBuffer(addr as Uint8Array), viewByteOffset(addr as Uint8Array), copy.length));
   const fam = sockaddrFamily(copy);
-  if (!((fam === AF_INET && copy.length >= 16) || (fam === AF_INET6 && copy.length >= 28))) {
-    throw invalidArgValue('address', addr, 'must be a sockaddr_in or sockaddr_in6 (see encodeSockaddr)');
+  if (!((fam === AF_INET && copy.length >= 16) || (fam === AF_INET6 && copy.length >= 28)
+    || (fam === AF_UNIX && copy.length > 2 && copy.length <= SOCKADDR_UN_MAX))) {
+    throw invalidArgValue('address', addr, 'must be a sockaddr_in, sockaddr_in6 or sockaddr_un (see encodeSockaddr)');
   }
   return copy;
 }
 
 function where(addr: Uint8Array): [string | undefined, number | undefined] {
+  if (sockaddrFamily(addr) === AF_UNIX) return [decodeUnixPath(addr, addr.length), undefined];
   const a = decodeSockaddr(addr);
   return [a?.address, a?.port];
 }
 
 /**
- * IORING_OP_SOCKET: a new close-on-exec TCP socket of `family` (AF_INET or
- * AF_INET6). Resolves with its fd. ERR_URING_UNSUPPORTED before Linux 5.19.
+ * IORING_OP_SOCKET: a new close-on-exec stream socket of `family` (AF_INET or
+ * AF_INET6: TCP; AF_UNIX: a Unix domain socket). Resolves with its fd.
+ * ERR_URING_UNSUPPORTED before Linux 5.19.
  */
 export function socket(ring: RingCore, family: number, options?: OpOptions): Promise<number> {
   return guard(() => {
     ring._need(OPS.socket.op, 'SOCKET');
-    if (family !== AF_INET && family !== AF_INET6) throw invalidArgValue('family', family, 'must be AF_INET or AF_INET6');
+    if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
+      throw invalidArgValue('family', family, 'must be AF_INET, AF_INET6 or AF_UNIX');
+    }
     // domain in fd, type in off, protocol in len; rw_flags must be 0.
     const op = new Operation(OPS.socket);
     op.fd = family;
@@ -174,7 +185,8 @@ export function accept(ring: RingCore, file: FileRef, options?: OpOptions): Prom
  * CQE per connection, `res` the new fd (or -errno) and CQE_F_MORE while it
  * stays armed. It reports no peer address; ask getpeername for that.
  */
-export function acceptMultishot(ring: RingCore, file: FileRef, onCqe: CqeHandler, direct?: SlotChange): OpToken {
+export function acceptMultishot(ring: RingCore, file: FileRef, onCqe: CqeHandler, direct?: SlotChange,
+  group?: RefGroup): OpToken {
   const op = new Operation(OPS.accept).file(fileTarget(file, OPS.accept, ring));
   op.ioprio = ACCEPT_MULTISHOT; // accept's own flags travel in sqe->ioprio
   // With `direct`, each connection goes into a free slot of the ring's file
@@ -186,15 +198,16 @@ export function acceptMultishot(ring: RingCore, file: FileRef, onCqe: CqeHandler
   } else {
     op.opFlags = SOCK_CLOEXEC;
   }
-  return start(ring, op, onCqe);
+  return start(ring, op, onCqe, group);
 }
 
 /** One accept into a slot the kernel picks (file_index = IORING_FILE_INDEX_ALLOC); res is the slot. */
-export function acceptDirectOnce(ring: RingCore, fd: FileTarget, onCqe: CqeHandler, change: SlotChange): OpToken {
+export function acceptDirectOnce(ring: RingCore, fd: FileTarget, onCqe: CqeHandler, change: SlotChange,
+  group?: RefGroup): OpToken {
   const op = new Operation(OPS.accept).file(fd);
   op.fileIndex = FILE_INDEX_ALLOC;
   op.change = change;
-  return start(ring, op, onCqe);
+  return start(ring, op, onCqe, group);
 }
 
 /** connect(2) on the ring. Rejects like node:net: `connect ECONNREFUSED 127.0.0.1:9`. */
@@ -261,11 +274,12 @@ function closeOp(fd: FileTarget): Operation {
 }
 
 /** recv into `buffer`; `onCqe(res, flags)` gets the byte count, 0 (EOF) or -errno. */
-export function recvInto(ring: RingCore, fd: FileTarget, buffer: Uint8Array, onCqe: CqeHandler): OpToken {
+export function recvInto(ring: RingCore, fd: FileTarget, buffer: Uint8Array, onCqe: CqeHandler,
+  group?: RefGroup): OpToken {
   const op = new Operation(OPS.recv).file(fd);
   op.len = viewLength(buffer, 'buffer');
   op.view = buffer;
-  return start(ring, op, onCqe);
+  return start(ring, op, onCqe, group);
 }
 
 /**
@@ -273,24 +287,26 @@ export function recvInto(ring: RingCore, fd: FileTarget, buffer: Uint8Array, onC
  * in a buffer the kernel picks from provided-buffer group `group`, until
  * end of file, an error, ENOBUFS or a cancel ends it (no CQE_F_MORE).
  */
-export function recvMultishot(ring: RingCore, fd: FileTarget, group: number, onCqe: CqeHandler): OpToken {
+export function recvMultishot(ring: RingCore, fd: FileTarget, bufGroup: number, onCqe: CqeHandler,
+  group?: RefGroup): OpToken {
   const op = new Operation(OPS.recv).file(fd);
   op.flags |= IOSQE_BUFFER_SELECT;
   op.ioprio = RECV_MULTISHOT; // ioprio carries the recv flags
-  op.bufIndex = group;        // buf_group
-  return start(ring, op, onCqe);
+  op.bufIndex = bufGroup;     // buf_group
+  return start(ring, op, onCqe, group);
 }
 
 /** send of one caller's buffer with MSG_NOSIGNAL (its memory is pinned until the CQE). */
-export function sendFrom(ring: RingCore, fd: FileTarget, data: Uint8Array, onCqe: CqeHandler): void {
-  start(ring, sendOp(OPS.send, fd, data), onCqe);
+export function sendFrom(ring: RingCore, fd: FileTarget, data: Uint8Array, onCqe: CqeHandler, group?: RefGroup): void {
+  start(ring, sendOp(OPS.send, fd, data), onCqe, group);
 }
 
 /** Largest gather a single sendmsg takes (IOV_MAX). */
 export const IOV_MAX = 1024;
 
 /** sendmsg of up to IOV_MAX caller's buffers in order, with MSG_NOSIGNAL; each is pinned until the CQE. */
-export function sendFromMany(ring: RingCore, fd: FileTarget, data: readonly Uint8Array[], onCqe: CqeHandler): void {
+export function sendFromMany(ring: RingCore, fd: FileTarget, data: readonly Uint8Array[], onCqe: CqeHandler,
+  group?: RefGroup): void {
   // struct msghdr (56 bytes: name, namelen, iov, iovlen, control,
   // controllen, flags) followed by the iovec array, in one allocation; the
   // funnel writes each iovec's base when it pins the buffer.
@@ -311,7 +327,7 @@ export function sendFromMany(ring: RingCore, fd: FileTarget, data: readonly Uint
   op.views = views;
   op.iov = words.subarray(14);
   op.hold = words;
-  start(ring, op, onCqe);
+  start(ring, op, onCqe, group);
 }
 
 /**
@@ -320,8 +336,9 @@ export function sendFromMany(ring: RingCore, fd: FileTarget, data: readonly Uint
  * (CQE_F_NOTIF) once the kernel no longer reads `data`. The request pins
  * `data` until that last CQE.
  */
-export function sendZeroCopy(ring: RingCore, fd: FileTarget, data: Uint8Array, onCqe: CqeHandler): OpToken {
-  return start(ring, sendOp(OPS.sendZc, fd, data), onCqe);
+export function sendZeroCopy(ring: RingCore, fd: FileTarget, data: Uint8Array, onCqe: CqeHandler,
+  group?: RefGroup): OpToken {
+  return start(ring, sendOp(OPS.sendZc, fd, data), onCqe, group);
 }
 
 /**
@@ -335,11 +352,25 @@ export function shutdownAndClose(ring: Ring, fd: FileTarget, how: number, onClos
   ring._submitLinked([sh, closing(ring, fd)], [IOSQE_IO_HARDLINK, 0], [noop, onClosed], true);
 }
 
-/** shutdown(2) whose result is not needed (the sending side after end()). */
-export function shutdownSocket(ring: RingCore, fd: FileTarget, how: number): void {
+/** shutdown(2) of a socket's own (the sending side after end()); `onDone` gets its result. */
+export function shutdownSocket(ring: RingCore, fd: FileTarget, how: number, onDone: CqeHandler = noop): void {
   const op = new Operation(OPS.shutdown).file(fd);
   op.len = how;
-  start(ring, op, noop);
+  start(ring, op, onDone);
+}
+
+/**
+ * An abortive close (node:net's resetAndDestroy()): SO_LINGER with a zero
+ * timeout set through IORING_OP_URING_CMD (Linux 6.7+), hard-linked to the
+ * close, so that the last reference going sends RST instead of FIN. Returns
+ * false (and submits nothing) where the kernel has no socket uring_cmd.
+ */
+export function resetAndClose(ring: Ring, fd: FileTarget, onClosed: CqeHandler): boolean {
+  if (!ring.probe().supports(Op.URING_CMD)) return false;
+  const linger = new Int32Array([1, 0]); // struct linger { l_onoff = 1, l_linger = 0 }
+  const set = setsockoptCmd(fd, SOL_SOCKET, SO_LINGER, linger);
+  ring._submitLinked([set, closing(ring, fd)], [IOSQE_IO_HARDLINK, 0], [noop, onClosed], true);
+  return true;
 }
 
 /** close(2) of a socket fd on the ring. */
@@ -387,25 +418,31 @@ const SOCKET_URING_OP_SETSOCKOPT = 3;
  */
 function setIntOptionDirect(ring: RingCore, fd: FileTarget, level: number, name: number, value: number): void {
   if (ring.closed || !ring.probe().supports(Op.URING_CMD)) return;
-  const optval = new Int32Array([value]);
-  const op = new Operation(URING_CMD);
-  op.fd = targetNumber(fd);
-  op.flags = IOSQE_FIXED_FILE;
+  start(ring, setsockoptCmd(fd, level, name, new Int32Array([value])), noop);
+}
+
+/** SOCKET_URING_OP_SETSOCKOPT on a socket (an fd or a slot) with `optval`'s bytes. */
+function setsockoptCmd(fd: FileTarget, level: number, name: number, optval: Int32Array): Operation {
+  const op = new Operation(URING_CMD).file(fd);
   op.off = SOCKET_URING_OP_SETSOCKOPT; // cmd_op
   op.addr = (BigInt(name >>> 0) << 32n) | BigInt(level >>> 0); // sqe->level, then sqe->optname
-  op.fileIndex = 4;                    // sqe->optlen
+  op.fileIndex = optval.byteLength;    // sqe->optlen
   op.addr3 = internalAddress(optval);  // sqe->optval
   op.hold = optval;
-  start(ring, op, noop);
+  return op;
 }
 
 const URING_CMD: OpSpec = Object.freeze({ op: Op.URING_CMD, name: 'uring_cmd', fixed: true });
 
-/** getsockname(2) / getpeername(2) decoded, or undefined when the socket has none. */
-export function socketAddress(ring: RingCore, fd: FileTarget, peer: boolean): AddressInfo | undefined {
-  // A direct descriptor has no fd to ask; the server records what it knows.
+/**
+ * getsockname(2) / getpeername(2) decoded: an AddressInfo for IPv4/IPv6, the
+ * path (a string) for a Unix domain socket, or undefined when the socket has
+ * none (or no fd to ask: a direct descriptor).
+ */
+export function socketAddress(ring: RingCore, fd: FileTarget, peer: boolean): AddressInfo | string | undefined {
   if (isSlot(fd)) return undefined;
-  const out = new Uint8Array(SOCKADDR_MAX);
+  const out = new Uint8Array(SOCKADDR_UN_MAX);
   const len = peer ? ring._n.getpeername(fd, out) : ring._n.getsockname(fd, out);
-  return len < 0 ? undefined : decodeSockaddr(out, len);
+  if (len < 0) return undefined;
+  return sockaddrFamily(out) === AF_UNIX ? decodeUnixPath(out, len) : decodeSockaddr(out, len);
 }

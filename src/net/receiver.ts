@@ -12,6 +12,7 @@
 import type { Ring } from '../ring';
 import { CQE_F_MORE } from '../constants';
 import { BufferRing } from '../buffer-ring';
+import type { RefGroup } from '../requests';
 import { OpToken, cancelOp, recvInto, recvMultishot } from './ops';
 
 /** Where received bytes go. */
@@ -38,6 +39,8 @@ export interface ReceiverOptions {
   bufferSize: number;
   /** false: never use multishot recv with the shared buffer ring. */
   multishot?: boolean;
+  /** The owner's keep-alive group (ref()/unref()). */
+  group?: RefGroup;
 }
 
 const ECANCELED = -125;
@@ -56,13 +59,14 @@ export class SingleShotReceiver implements Receiver {
     private readonly fd: number,
     private readonly sink: ReceiveSink,
     private readonly size: number,
+    private readonly group: RefGroup | undefined,
   ) {}
 
   arm(): void {
     if (this.token !== undefined || this.done || this.ring.closed) return;
     // Not from the shared pool: the request holds the whole ArrayBuffer.
     this.buf ??= Buffer.allocUnsafeSlow(this.size);
-    this.token = recvInto(this.ring, this.fd, this.buf, this.onCqe);
+    this.token = recvInto(this.ring, this.fd, this.buf, this.onCqe, this.group);
   }
 
   stop(): void {
@@ -110,13 +114,14 @@ export class MultishotReceiver implements Receiver {
     private readonly sink: ReceiveSink,
     private readonly pool: BufferRing,
     private readonly fallback: () => Receiver,
+    private readonly group: RefGroup | undefined,
   ) {}
 
   arm(): void {
     if (this.replacement !== undefined) return this.replacement.arm();
     this.wanted = true;
     if (this.token !== undefined || this.done || this.waiting || this.ring.closed) return;
-    this.token = recvMultishot(this.ring, this.fd, this.pool.groupId, this.onCqe);
+    this.token = recvMultishot(this.ring, this.fd, this.pool.groupId, this.onCqe, this.group);
   }
 
   stop(): void {
@@ -218,7 +223,7 @@ function sharedPool(ring: Ring): BufferRing | null {
 
 /** The receive strategy for a connection on `ring`. */
 export function createReceiver(ring: Ring, fd: number, sink: ReceiveSink, o: ReceiverOptions): Receiver {
-  const single = (): Receiver => new SingleShotReceiver(ring, fd, sink, o.bufferSize);
+  const single = (): Receiver => new SingleShotReceiver(ring, fd, sink, o.bufferSize, o.group);
   const pool = o.multishot === false ? null : sharedPool(ring);
-  return pool === null ? single() : new MultishotReceiver(ring, fd, sink, pool, single);
+  return pool === null ? single() : new MultishotReceiver(ring, fd, sink, pool, single, o.group);
 }

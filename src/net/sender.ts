@@ -10,15 +10,16 @@ import { CQE_F_MORE, CQE_F_NOTIF } from '../constants';
 import type { Ring } from '../ring';
 import { OPS } from '../opcodes';
 import { UringError } from '../errors';
+import type { RefGroup } from '../requests';
 import { IOV_MAX, sendFrom, sendFromMany, sendZeroCopy } from './ops';
 
 /** Called when a write has been sent, or with the error that stopped it. */
 export type WriteCallback = (err?: Error | null) => void;
 
 export interface SenderOptions {
-  highWaterMark: number;
   zeroCopyThreshold: number | false | undefined;
-  onDrain(): void;
+  /** The owner's keep-alive group (ref()/unref()). */
+  group: RefGroup;
   /** A send failed with -errno `res`, or could not be made at all (`err`). */
   onError(res: number, err?: Error): void;
   /** Everything was sent after end(). */
@@ -39,7 +40,6 @@ export class Sender {
   private headSent = 0;
   private cbs: (WriteCallback | undefined)[] = [];
   private inFlight = false;
-  private needDrain = false;
   private ending = false;
   private flushed = false;
   private aborted = false;
@@ -68,21 +68,22 @@ export class Sender {
     this.kick();
   }
 
-  /** Queues a buffer; returns whether the queue is under the high-water mark. */
-  write(buf: Buffer, cb: WriteCallback | undefined): boolean {
+  /**
+   * Queues a buffer; `cb` runs once the kernel has taken it (for a zero-copy
+   * send, once it no longer reads it). The stream's own buffering (its
+   * high-water mark, 'drain') is the Writable's.
+   */
+  write(buf: Buffer, cb: WriteCallback | undefined): void {
     if (buf.length === 0) {
       if (cb) process.nextTick(cb);
-    } else {
-      const n = buf.length;
-      this.bufs.push(buf);
-      this.lens.push(n);
-      this.cbs.push(cb);
-      this.length += n;
-      this.kick();
+      return;
     }
-    const ok = this.length < this.o.highWaterMark;
-    if (!ok) this.needDrain = true;
-    return ok;
+    const n = buf.length;
+    this.bufs.push(buf);
+    this.lens.push(n);
+    this.cbs.push(cb);
+    this.length += n;
+    this.kick();
   }
 
   /** No more writes: report onFlushed() once the queue is empty. */
@@ -117,15 +118,15 @@ export class Sender {
       const head = this.headSent === 0 ? bufs[0]! : bufs[0]!.subarray(this.headSent);
       if (bufs.length === 1) {
         if (head.length >= this.zcThreshold) {
-          sendZeroCopy(this.ring, this.fd, head, this.onZc);
+          sendZeroCopy(this.ring, this.fd, head, this.onZc, this.o.group);
           this.zcPending++;
         } else {
-          sendFrom(this.ring, this.fd, head, this.onSent);
+          sendFrom(this.ring, this.fd, head, this.onSent, this.o.group);
         }
       } else {
         const list = bufs.slice(0, IOV_MAX);
         list[0] = head;
-        sendFromMany(this.ring, this.fd, list, this.onSent);
+        sendFromMany(this.ring, this.fd, list, this.onSent, this.o.group);
       }
     } catch (err) {
       this.inFlight = false;
@@ -161,10 +162,6 @@ export class Sender {
         if (cb === undefined) continue;
         if (this.zcPending > 0) this.zcWaiting.push(cb); else cb();
       }
-    }
-    if (this.bufs.length === 0 && this.needDrain && !this.aborted) {
-      this.needDrain = false;
-      this.o.onDrain();
     }
     this.checkFlushed();
   }

@@ -6,8 +6,12 @@ import { AF_INET, AF_INET6 } from '../constants';
 import { invalidArgValue } from '../errors';
 import { validateInteger } from '../validators';
 
-/** Size of struct sockaddr_in6, the largest address uring/net handles. */
+/** Size of struct sockaddr_in6, the largest IP address uring/net handles. */
 export const SOCKADDR_MAX = 28;
+/** Size of struct sockaddr_un (a Unix domain socket's path, up to 107 bytes and a NUL). */
+export const SOCKADDR_UN_MAX = 110;
+/** AF_UNIX. */
+export const AF_UNIX = 1;
 
 /** An address as Node reports one (`server.address()`, `socket.address()`). */
 export interface AddressInfo {
@@ -119,4 +123,29 @@ export function decodeSockaddr(b: Uint8Array, len = b.byteLength): AddressInfo |
 /** The address family of a sockaddr (AF_INET or AF_INET6). */
 export function sockaddrFamily(b: Uint8Array): number {
   return b[0]! | (b[1]! << 8);
+}
+
+/**
+ * Encodes a Unix domain socket path as a sockaddr_un. A path starting with
+ * '\0' names the abstract namespace (no file), as in node:net. Throws
+ * ERR_INVALID_ARG_VALUE for a path too long for sun_path.
+ */
+export function encodeUnixSockaddr(path: string): Uint8Array {
+  const bytes = Buffer.from(path, 'utf8');
+  const abstract = bytes.length > 0 && bytes[0] === 0;
+  if (bytes.length === 0 || bytes.length > SOCKADDR_UN_MAX - 2 - (abstract ? 0 : 1)) {
+    throw invalidArgValue('path', path, `must be 1 to ${SOCKADDR_UN_MAX - 3} bytes`);
+  }
+  const b = new Uint8Array(2 + bytes.length + (abstract ? 0 : 1));
+  b[0] = AF_UNIX;
+  b.set(bytes, 2);
+  return b;
+}
+
+/** The path of a sockaddr_un the kernel wrote ('' for an unnamed socket). */
+export function decodeUnixPath(b: Uint8Array, len: number): string {
+  if (len <= 2 || (b[0]! | (b[1]! << 8)) !== AF_UNIX) return '';
+  let end = len;
+  if (b[2] !== 0) { end = b.indexOf(0, 2); if (end < 0 || end > len) end = len; }
+  return Buffer.from(b.buffer, b.byteOffset + 2, end - 2).toString('utf8');
 }

@@ -1,24 +1,30 @@
-// A TCP connection on a ring, shaped like node:net's Socket: write() returns
-// false past the high-water mark and 'drain' follows; 'data', 'end',
-// 'close', 'error'; end() shuts down the sending side after pending writes;
-// destroy() shuts down and closes at once. It is also an AsyncIterable of
-// chunks. Back-pressure: while nobody consumes (paused, or an iterator not
-// pulling) and the buffered bytes reach the high-water mark, no receive is
-// armed, so the kernel's socket buffer fills and TCP slows the peer.
-import { EventEmitter } from 'node:events';
-import { StringDecoder } from 'node:string_decoder';
+// A stream socket on a ring (TCP, or a Unix domain socket), shaped like
+// node:net's Socket: a stream.Duplex, so pipe(), pipeline(), finished(),
+// cork(), setEncoding(), async iteration and node:http work on it as on
+// node:net's. The ring is its handle: _read() arms a receive (receiver.ts),
+// _write()/_writev() queue sends (sender.ts), _final() shuts the sending side
+// down after the last send, _destroy() shuts down and closes in one linked
+// chain. As in node:net, a connected socket starts reading at once into its
+// readable buffer (up to readableHighWaterMark; then no receive is armed and
+// TCP slows the peer), so it sees the peer's end whether or not anyone reads,
+// and with allowHalfOpen false (the default) ends its own side then.
+import { Duplex, addAbortSignal } from 'node:stream';
 import { isIP } from 'node:net';
-import { lookup } from 'node:dns/promises';
+import { lookup as dnsLookup, LookupOneOptions } from 'node:dns';
 import {
-  AF_INET, AF_INET6, IPPROTO_TCP, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_NODELAY,
+  AF_INET, AF_INET6, IPPROTO_TCP, SHUT_RDWR, SHUT_WR, SOL_SOCKET, SO_KEEPALIVE, SO_REUSEADDR, TCP_KEEPIDLE, TCP_NODELAY,
 } from '../constants';
 import type { Ring } from '../ring';
+import { RefGroup } from '../requests';
 import { UringError } from '../errors';
 import { validateInteger } from '../validators';
 import { defaultRing } from './default-ring';
-import { AddressInfo, encodeSockaddr } from './sockaddr';
+import { AF_UNIX, AddressInfo, encodeSockaddr, encodeUnixSockaddr } from './sockaddr';
 import { ReceiveSink, Receiver, createReceiver } from './receiver';
 import { Sender, WriteCallback } from './sender';
+import {
+  isPipeName, readObject, readSignal, refuseOptions, trailingCallback, validateMsecs, validatePort,
+} from './args';
 import * as ops from './ops';
 import { netError } from './errors';
 
@@ -38,83 +44,110 @@ export interface SocketOptions {
   zeroCopyThreshold?: number | false;
   /** Set TCP_NODELAY once connected (default false, as in node:net). */
   noDelay?: boolean;
+  /** Enable SO_KEEPALIVE once connected (default false). */
+  keepAlive?: boolean;
+  /** TCP_KEEPIDLE in milliseconds with keepAlive (default 0: the system's). */
+  keepAliveInitialDelay?: number;
+  /** Destroys the socket with an AbortError when aborted. */
+  signal?: AbortSignal;
 }
 
-/** Where to connect. */
+/** Where to connect: `port` (and `host`) for TCP, or `path` for a Unix domain socket. */
 export interface ConnectOptions extends SocketOptions {
-  /** Port to connect to. */
-  port: number;
+  /** Port to connect to (a number, or a numeric string). */
+  port?: number | string;
   /** IP literal or host name (default 'localhost'). */
   host?: string;
+  /** A Unix domain socket's path ('\0name': the abstract namespace). */
+  path?: string;
+  /** Local address to bind before connecting. */
+  localAddress?: string;
+  /** Local port to bind before connecting. */
+  localPort?: number;
+  /** Address family for the host name lookup: 4, 6 or 0 (either). */
+  family?: number;
+  /** Custom lookup function, as dns.lookup(hostname, options, callback). */
+  lookup?: (hostname: string, options: LookupOneOptions,
+    cb: (err: Error | null, address: string, family: number) => void) => void;
+  /** setTimeout() at once with this many milliseconds. */
+  timeout?: number;
 }
 
-/** A TCP connection. Made by a Server for each accepted connection, or by connect(). */
-export class Socket extends EventEmitter implements AsyncIterable<Buffer | string> {
+/** A connection. Made by a Server for each accepted connection, or by connect(). */
+export class Socket extends Duplex {
   /**
    * @internal The socket: an fd, or a registered slot encoded by ops.directRef()
    * (a connection accepted into a direct descriptor); -1 when there is none.
    */
   _fd = -1;
   /** @internal */ readonly _ring: Ring;
+  /** @internal The requests that keep the process alive unless unref()'d. */
+  readonly _group = new RefGroup();
   /** True until a client socket has connected. */
   connecting = false;
-  /** True after destroy() (or once both sides ended and the socket closed). */
-  destroyed = false;
   /** Bytes received so far. */
   bytesRead = 0;
-  private readonly allowHalfOpen: boolean;
-  private readonly readHwm: number;
+  /** The idle timeout set by setTimeout(), in milliseconds (undefined: none). */
+  timeout: number | undefined = undefined;
   private readonly recvSize: number;
   private readonly sender: Sender;
   private receiver: Receiver | undefined;
-  private readonly queue: Buffer[] = [];
-  private queued = 0;
-  private flowing: boolean | null = null;
-  private eof = false;
-  private endEmitted = false;
-  private ending = false;
-  private writeShut = false;
-  private closing = false;
-  private decoder: StringDecoder | undefined;
-  private waiter: ((v: IteratorResult<Buffer | string>) => void) | undefined;
-  private waiterFail: ((e: unknown) => void) | undefined;
-  private iterating = false;
-  private error: Error | undefined;
+  private unix = false;
+  private fdClosed = false;
+  private resetting = false;
+  private local: AddressInfo | string | undefined;
   private remote: AddressInfo | undefined;
   private noDelay: boolean | undefined;
   private keepAlive: [boolean, number] | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Writes and the end made before the socket connected. */
+  private queuedWrites: { chunks: Buffer[]; cb: WriteCallback }[] = [];
+  private pendingFinal: ((err?: Error | null) => void) | undefined;
+  /** A SHUT_WR is in flight; the close waits for it (closeAfterShutdown). */
+  private shuttingDown = false;
+  private closeAfterShutdown: (() => void) | undefined;
+  /** Bytes handed to the sender, and those of them whose write has not called back. */
+  private dispatched = 0;
+  private unacked = 0;
 
   /** Creates an unconnected socket; prefer connect() or a server's 'connection'. */
-  constructor(options: SocketOptions = {}) {
-    super();
-    this._ring = options.ring ?? defaultRing();
-    this.allowHalfOpen = options.allowHalfOpen === true;
-    this.readHwm = options.readableHighWaterMark === undefined ? 65536
-      : validateInteger(options.readableHighWaterMark, 'options.readableHighWaterMark', 1, 2 ** 31 - 1);
-    this.recvSize = options.recvBufferSize === undefined ? 16384
-      : validateInteger(options.recvBufferSize, 'options.recvBufferSize', 1, 2 ** 30);
+  constructor(options: SocketOptions | SocketSettings = {}) {
+    const o = options instanceof SocketSettings ? options : readSocketSettings(options);
+    super({
+      allowHalfOpen: o.allowHalfOpen,
+      readableHighWaterMark: o.readableHighWaterMark,
+      writableHighWaterMark: o.writableHighWaterMark,
+      // 'close' comes from the close's CQE, with hadError, as node:net's from its handle.
+      emitClose: false,
+      autoDestroy: true,
+    });
+    this._ring = o.ring ?? defaultRing();
+    this.recvSize = o.recvBufferSize;
     this.sender = new Sender(this._ring, {
-      highWaterMark: options.writableHighWaterMark === undefined ? 16384
-        : validateInteger(options.writableHighWaterMark, 'options.writableHighWaterMark', 0, 2 ** 31 - 1),
-      zeroCopyThreshold: options.zeroCopyThreshold,
-      onDrain: () => this.emit('drain'),
+      zeroCopyThreshold: o.zeroCopyThreshold,
+      group: this._group,
       onError: (res, err) => this.destroy(err ?? netError(res, 'write')),
       onFlushed: () => this.flushed(),
     });
-    if (options.noDelay) this.noDelay = true;
-    this.on('newListener', (name: string) => {
-      if (name === 'data' && this.flowing !== false) this.resume();
-    });
+    if (o.noDelay) this.noDelay = true;
+    if (o.keepAlive) this.keepAlive = [true, o.keepAliveInitialDelay];
+    if (o.signal !== undefined) addAbortSignal(o.signal, this);
   }
 
-  /** @internal Adopts a connected fd (an accepted connection). */
-  _attach(fd: number, remote: AddressInfo | undefined): this {
+  /**
+   * @internal Adopts a connected socket (an accepted connection, or one that
+   * just connected) and starts reading unless `paused` (pauseOnConnect).
+   */
+  _attach(fd: number, remote: AddressInfo | undefined, paused = false, unix = false): this {
     this._fd = fd;
     this.remote = remote;
+    this.unix = unix;
     this.sender.attach(fd);
     this.applyOptions();
-    this.receiver = createReceiver(this._ring, fd, this.sink, { bufferSize: this.recvSize });
-    if (this.flowing === true || this.iterating) this.receiver.arm();
+    this.receiver = createReceiver(this._ring, fd, this.sink, { bufferSize: this.recvSize, group: this._group });
+    // pauseOnConnect: nothing is received until resume() (stream.Readable calls _read()).
+    if (paused) this.pause();
+    else this.read(0);
     return this;
   }
 
@@ -123,227 +156,225 @@ export class Socket extends EventEmitter implements AsyncIterable<Buffer | strin
   private readonly sink: ReceiveSink = {
     onData: (chunk) => {
       this.bytesRead += chunk.length;
-      if (this.flowing === true && this.queue.length === 0) {
-        this.emitData(chunk);
-        return this.flowing === true && !this.destroyed;
-      }
-      this.queue.push(chunk);
-      this.queued += chunk.length;
-      this.pump();
-      return this.queued < this.readHwm && !this.destroyed;
+      this.timer?.refresh();
+      return this.push(chunk) && !this.destroyed;
     },
     onEnd: () => {
-      this.eof = true;
-      this.pump();
+      this.push(null);
+      // As node:net does: with nothing buffered, 'end' follows even if nobody reads.
+      this.read(0);
     },
     onError: (res) => {
       this.destroy(netError(res, 'read'));
     },
   };
 
-  private emitData(chunk: Buffer): void {
-    this.emit('data', this.decoder ? this.decoder.write(chunk) : chunk);
-  }
-
-  /** Delivers buffered chunks and the end to whoever consumes. */
-  private pump(): void {
-    if (this.waiter !== undefined) {
-      const chunk = this.queue.shift();
-      if (chunk !== undefined) {
-        this.queued -= chunk.length;
-        const w = this.waiter;
-        this.waiter = this.waiterFail = undefined;
-        w({ value: this.decoder ? this.decoder.write(chunk) : chunk, done: false });
-      }
-    } else {
-      while (this.flowing === true && !this.destroyed && this.queue.length > 0) {
-        const chunk = this.queue.shift()!;
-        this.queued -= chunk.length;
-        this.emitData(chunk);
-      }
-    }
-    if (this.eof && this.queue.length === 0 && (this.flowing === true || this.waiter !== undefined)) this.emitEnd();
-    else if (!this.eof && this.queued < this.readHwm && (this.flowing === true || this.waiter !== undefined)) this.receiver?.arm();
-  }
-
-  private emitEnd(): void {
-    if (this.endEmitted) return;
-    this.endEmitted = true;
-    if (this.waiter !== undefined) {
-      const w = this.waiter;
-      this.waiter = this.waiterFail = undefined;
-      w({ value: undefined, done: true });
-    }
-    this.emit('end');
-    if (!this.allowHalfOpen) this.end();
-    this.maybeClose();
-  }
-
-  /** Switches to flowing mode: 'data' events as chunks arrive. */
-  resume(): this {
-    this.flowing = true;
-    if (!this.connecting) process.nextTick(() => this.pump());
-    return this;
-  }
-
-  /** Stops 'data' events; received bytes are buffered up to the high-water mark. */
-  pause(): this {
-    this.flowing = false;
-    return this;
-  }
-
-  /** Whether 'data' events flow. */
-  isPaused(): boolean {
-    return this.flowing === false;
-  }
-
-  /** Emits strings decoded with `encoding` instead of Buffers. */
-  setEncoding(encoding: BufferEncoding = 'utf8'): this {
-    this.decoder = new StringDecoder(encoding);
-    return this;
-  }
-
-  /** Bytes received and not yet consumed. */
-  get readableLength(): number {
-    return this.queued;
-  }
-
-  /**
-   * Iterates over received chunks; ends at the peer's end of stream, throws
-   * the socket's error. Leaving the loop early destroys the socket.
-   */
-  [Symbol.asyncIterator](): AsyncIterator<Buffer | string> {
-    this.iterating = true;
-    this.flowing = false;
-    return {
-      next: () => {
-        if (this.error) return Promise.reject(this.error);
-        if (this.endEmitted || (this.destroyed && this.queue.length === 0)) {
-          return Promise.resolve({ value: undefined, done: true });
-        }
-        return new Promise((resolve, reject) => {
-          this.waiter = resolve;
-          this.waiterFail = reject;
-          this.pump();
-        });
-      },
-      return: () => {
-        this.destroy();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+  /** @internal stream.Readable: wants data. */
+  override _read(): void {
+    this.receiver?.arm();
   }
 
   // ---- writing --------------------------------------------------------------
 
   /**
-   * Queues `data` for sending. Returns false when the queued bytes reach the
-   * writable high-water mark: wait for 'drain' before writing more.
+   * stream.Writable's write(). A callback that throws is rethrown from a
+   * fresh stack ('uncaughtException'), so that it cannot stop the callbacks
+   * of the writes sent with it, or the stream's bookkeeping.
    */
-  write(data: string | Uint8Array, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
+  override write(chunk: unknown, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
     if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
-    if (this.ending || this.destroyed) {
-      const err = new UringError(this.destroyed ? 'ERR_STREAM_DESTROYED' : 'ERR_STREAM_WRITE_AFTER_END',
-        this.destroyed ? 'Cannot call write after a stream was destroyed' : 'write after end');
-      process.nextTick(() => { cb?.(err); if (!this.destroyed) this.emit('error', err); });
-      return false;
+    const f = cb;
+    const guarded = typeof f !== 'function' ? undefined : (err?: Error | null): void => {
+      try { f(err); } catch (e) { process.nextTick(rethrow, e); }
+    };
+    return encoding === undefined || encoding === null ? super.write(chunk, guarded) : super.write(chunk, encoding, guarded);
+  }
+
+  /** A 'drain' listener that throws is rethrown from a fresh stack, as write callbacks are. */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'drain') return super.emit(event, ...args);
+    try {
+      return super.emit(event, ...args);
+    } catch (e) {
+      process.nextTick(rethrow, e);
+      return true;
     }
-    const buf = typeof data === 'string' ? Buffer.from(data, encoding)
-      : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    return this.sender.write(buf, cb);
   }
 
-  /** Bytes queued and not yet sent. */
-  get writableLength(): number {
-    return this.sender.length;
+  /** @internal stream.Writable: one chunk. */
+  override _write(chunk: Buffer, _encoding: BufferEncoding, cb: WriteCallback): void {
+    this.queue([chunk], cb);
   }
 
-  /** Bytes sent so far. */
+  /** @internal stream.Writable: the chunks buffered while a send was in flight, gathered. */
+  override _writev(chunks: { chunk: Buffer }[], cb: WriteCallback): void {
+    this.queue(chunks.map((c) => c.chunk), cb);
+  }
+
+  private queue(chunks: Buffer[], cb: WriteCallback): void {
+    if (this._fd === -1) {
+      this.queuedWrites.push({ chunks, cb });
+      return;
+    }
+    this.timer?.refresh();
+    let n = 0;
+    for (const c of chunks) n += c.length;
+    this.dispatched += n;
+    this.unacked += n;
+    const last = chunks.length - 1;
+    for (let k = 0; k < last; k++) this.sender.write(chunks[k]!, undefined);
+    this.sender.write(chunks[last]!, (err) => {
+      this.unacked -= n;
+      cb(err);
+    });
+  }
+
+  /** Bytes sent, and queued to be sent, as node:net counts them. */
   get bytesWritten(): number {
-    return this.sender.bytesWritten;
+    return this.dispatched + this.writableLength - this.unacked;
   }
 
-  /** Sends `data` if given, then shuts down the sending side once everything queued is sent. */
-  end(data?: string | Uint8Array | (() => void), encoding?: BufferEncoding | (() => void), cb?: () => void): this {
-    if (typeof data === 'function') { cb = data; data = undefined; }
-    if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
-    if (data !== undefined && !this.ending) this.write(data, encoding);
-    if (cb) this.once('finish', cb);
-    if (this.ending) return this;
-    this.ending = true;
-    if (!this.connecting && this._fd !== -1) this.sender.end();
-    return this;
+  /** @internal stream.Writable: end() after everything queued: shut the sending side down. */
+  override _final(cb: (err?: Error | null) => void): void {
+    if (this._fd === -1) {
+      this.pendingFinal = cb;
+      return;
+    }
+    this.pendingFinal = cb;
+    this.sender.end();
   }
 
   private flushed(): void {
     // Everything queued before end() was sent: shut the sending side down.
-    if (this.writeShut || this.destroyed) return;
-    this.writeShut = true;
-    this.emit('finish');
-    ops.shutdownSocket(this._ring, this._fd, SHUT_WR);
-    this.maybeClose();
+    const cb = this.pendingFinal;
+    this.pendingFinal = undefined;
+    if (cb === undefined || this.destroyed) return;
+    // Node ignores a failed shutdown here (the peer may be gone already).
+    // The kernel runs IORING_OP_SHUTDOWN in an io-wq worker, which looks the
+    // fd up only when it gets to it: a close submitted meanwhile could free
+    // the number for a new socket, which the shutdown would then hit. So a
+    // close waits for this shutdown (see _destroy).
+    this.shuttingDown = true;
+    ops.shutdownSocket(this._ring, this._fd, SHUT_WR, () => {
+      this.shuttingDown = false;
+      const close = this.closeAfterShutdown;
+      this.closeAfterShutdown = undefined;
+      if (close !== undefined) close();
+      else cb();
+    });
   }
 
-  private maybeClose(): void {
-    if (this.writeShut && this.endEmitted && !this.destroyed) this.finish(undefined);
-  }
+  // ---- closing --------------------------------------------------------------
 
-  /** Closes the connection at once (after shutting it down, so the peer sees the end). */
-  destroy(err?: Error): this {
-    if (this.destroyed) return this;
-    this.finish(err);
-    return this;
-  }
-
-  private finish(err: Error | undefined): void {
-    this.destroyed = true;
+  /** @internal stream: destroy(). Shuts down and closes; 'close' follows the close's CQE. */
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    this.clearTimer();
     this.receiver?.stop();
-    this.error = err;
-    this.sender.abort(err);
-    if (this.waiterFail !== undefined) {
-      const f = this.waiterFail;
-      const w = this.waiter!;
-      this.waiter = this.waiterFail = undefined;
-      if (err) f(err); else w({ value: undefined, done: true });
-    }
+    this.sender.abort(err ?? undefined);
+    const failed = this.queuedWrites;
+    this.queuedWrites = [];
+    const gone = err ?? new UringError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
+    for (const w of failed) process.nextTick(w.cb, gone);
+    // A zero-copy send's buffer stays the kernel's until the peer's side
+    // lets go of it, which a peer that never reads may never do: what is
+    // left in flight must not keep the process alive.
+    if (!this._ring.closed) this._ring._setReferenced(this._group, false);
+    const hadError = err !== null && err !== undefined;
     const fd = this._fd;
-    const done = (): void => {
-      // An iterator reports the error through next(); 'error' then needs a listener.
-      if (err && (!this.iterating || this.listenerCount('error') > 0)) this.emit('error', err);
-      // Node emits 'close' from the handle's close callback, a later turn of
-      // the loop: listeners added after 'error' (await once(s, 'error'),
-      // then once(s, 'close')) must still see it.
-      setImmediate(() => this.emit('close', err !== undefined));
+    cb(err);
+    // Node emits 'close' from the handle's close callback, a later turn of
+    // the loop than 'error' (queued by cb() below): listeners added after
+    // 'error' (await once(s, 'error'), then once(s, 'close')) must still see
+    // it, and the close's CQE may be reaped within this very turn.
+    const emitClose = (): void => { setImmediate(() => this.emit('close', hadError)); };
+    if (fd === -1 || this.fdClosed || this._ring.closed) {
+      emitClose();
+      return;
+    }
+    this.fdClosed = true;
+    const close = (): void => {
+      try {
+        // A receive or send in flight holds the socket: shutting it down wakes
+        // them, and the peer sees the end even before the last reference goes.
+        // resetAndDestroy() closes with SO_LINGER 0 instead: the peer sees RST.
+        if (!(this.resetting && ops.resetAndClose(this._ring, fd, emitClose))) {
+          ops.shutdownAndClose(this._ring, fd, SHUT_RDWR, emitClose);
+        }
+      } catch {
+        emitClose();
+      }
     };
-    if (fd === -1 || this.closing || this._ring.closed) { process.nextTick(done); return; }
-    this.closing = true;
-    // A receive or send in flight holds the socket: shutting it down wakes
-    // them, and the peer sees the end even before the last reference goes.
-    ops.shutdownAndClose(this._ring, fd, SHUT_RDWR, () => done());
+    // Never free the fd number while a shutdown that names it is in flight.
+    if (this.shuttingDown) this.closeAfterShutdown = close;
+    else close();
+  }
+
+  /** Ends the sending side, then destroys the socket once everything was sent. */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  /** Closes the connection with a TCP RST (SO_LINGER 0), as node:net's resetAndDestroy(). */
+  resetAndDestroy(): this {
+    if (this.unix) throw new UringError('ERR_INVALID_HANDLE_TYPE', 'This handle type cannot be sent');
+    this.resetting = true;
+    if (this.connecting) this.once('connect', () => this.destroy());
+    else this.destroy();
+    return this;
   }
 
   // ---- connecting -------------------------------------------------------------
 
-  /** Connects to `port` on `host` (default 'localhost'); 'connect' follows. */
-  connect(port: number | ConnectOptions, host?: string | (() => void), cb?: () => void): this {
-    let o: { port: number; host?: string };
-    if (typeof port === 'object' && port !== null) o = port; else o = { port, host: typeof host === 'string' ? host : undefined };
-    if (typeof host === 'function') cb = host;
-    validateInteger(o.port, 'port', 0, 65535);
+  /**
+   * Connects, as node:net's socket.connect(): `(port[, host][, cb])`,
+   * `(path[, cb])` or `(options[, cb])`. 'connect' follows, or 'error'
+   * (`connect ECONNREFUSED 127.0.0.1:9`). Throws ERR_SOCKET_BAD_PORT,
+   * ERR_MISSING_ARGS and ERR_INVALID_ARG_VALUE for options uring/net lacks.
+   */
+  connect(...args: unknown[]): this {
+    const o = connectArgs(args);
+    const cb = trailingCallback(args.slice(1));
     if (cb) this.once('connect', cb);
+    if (o.timeout !== undefined) this.setTimeout(validateMsecs(o.timeout, 'options.timeout'));
     this.connecting = true;
-    void this.doConnect(o.port, o.host ?? 'localhost');
+    void this.doConnect(o);
     return this;
   }
 
-  private async doConnect(port: number, host: string): Promise<void> {
-    let address = host;
+  private async doConnect(o: ConnectOptions): Promise<void> {
+    let fd = -1;
+    let remote: AddressInfo | undefined;
+    const unix = o.path !== undefined;
     try {
-      if (isIP(host) === 0) address = (await lookup(host)).address;
-      const sa = encodeSockaddr(address, port);
-      const fd = await ops.socket(this._ring, isIP(address) === 6 ? AF_INET6 : AF_INET);
+      let sa: Uint8Array;
+      let family = AF_UNIX;
+      if (unix) sa = encodeUnixSockaddr(o.path!);
+      else {
+        const host = o.host ?? 'localhost';
+        let address = host;
+        let v = isIP(host);
+        if (v === 0) {
+          [address, v] = await lookupHost(o, host);
+          this.emit('lookup', null, address, v, host);
+        }
+        const port = validatePort(o.port);
+        sa = encodeSockaddr(address, port);
+        family = v === 6 ? AF_INET6 : AF_INET;
+        remote = { address, port, family: v === 6 ? 'IPv6' : 'IPv4' };
+      }
+      if (this.destroyed) return;
+      fd = await ops.socket(this._ring, family);
+      if (this.destroyed) { ops.closeSocket(this._ring, fd, noop); return; }
       this._fd = fd;
-      if (this.destroyed) { ops.closeSocket(this._ring, fd, () => undefined); return; }
+      if (!unix && (o.localAddress !== undefined || o.localPort !== undefined)) {
+        const local = o.localAddress ?? (family === AF_INET6 ? '::' : '0.0.0.0');
+        // As libuv's uv_tcp_bind: a port in TIME_WAIT can be bound again.
+        ops.setIntOption(this._ring, fd, SOL_SOCKET, SO_REUSEADDR, 1);
+        await ops.bind(this._ring, fd, encodeSockaddr(local,
+          o.localPort === undefined ? 0 : validatePort(o.localPort, 'options.localPort')));
+      }
       await ops.connect(this._ring, fd, sa);
     } catch (err) {
       this.connecting = false;
@@ -352,21 +383,27 @@ export class Socket extends EventEmitter implements AsyncIterable<Buffer | strin
     }
     if (this.destroyed) return;
     this.connecting = false;
-    this._attach(this._fd, { address, port, family: isIP(address) === 6 ? 'IPv6' : 'IPv4' });
+    this._attach(fd, remote, false, unix);
+    for (const w of this.queuedWrites.splice(0)) this.queue(w.chunks, w.cb);
+    if (this.pendingFinal !== undefined) this.sender.end();
     this.emit('connect');
     this.emit('ready');
-    if (this.ending) this.sender.end();
   }
 
   // ---- addresses and options ----------------------------------------------
 
-  /** The local address, like node:net's socket.address(). */
+  /** The local address, like node:net's socket.address(): {} once closed. */
   address(): AddressInfo | Record<string, never> {
-    return (this._fd !== -1 && ops.socketAddress(this._ring, this._fd, false)) || {};
+    if (this._fd === -1 || this.fdClosed) return {};
+    this.local ??= ops.socketAddress(this._ring, this._fd, false);
+    return typeof this.local === 'object' ? this.local : {};
   }
 
   private peer(): AddressInfo | undefined {
-    if (this.remote === undefined && this._fd !== -1 && !this.destroyed) this.remote = ops.socketAddress(this._ring, this._fd, true);
+    if (this.remote === undefined && this._fd !== -1 && !this.fdClosed && !this.unix) {
+      const a = ops.socketAddress(this._ring, this._fd, true);
+      if (typeof a === 'object') this.remote = a;
+    }
     return this.remote;
   }
 
@@ -380,28 +417,33 @@ export class Socket extends EventEmitter implements AsyncIterable<Buffer | strin
   get localAddress(): string | undefined { return (this.address() as AddressInfo).address; }
   /** The local port. */
   get localPort(): number | undefined { return (this.address() as AddressInfo).port; }
+  /** The local address family. */
+  get localFamily(): string | undefined { return (this.address() as AddressInfo).family; }
+  /** True before the socket is connected (no socket yet, or connecting). */
+  get pending(): boolean { return this._fd === -1 || this.connecting; }
 
   /** 'opening', 'open', 'readOnly', 'writeOnly' or 'closed', as node:net reports. */
   get readyState(): string {
     if (this.connecting) return 'opening';
-    if (this.destroyed || this._fd === -1) return 'closed';
-    if (this.eof && this.writeShut) return 'closed';
-    if (this.eof) return 'writeOnly';
-    if (this.writeShut) return 'readOnly';
-    return 'open';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable) return 'readOnly';
+    if (this.writable) return 'writeOnly';
+    return 'closed';
   }
 
   /** TCP_NODELAY: send small writes at once instead of coalescing them (Nagle). */
   setNoDelay(noDelay = true): this {
     this.noDelay = noDelay;
-    if (this._fd !== -1 && !this.destroyed) ops.setIntOption(this._ring, this._fd, IPPROTO_TCP, TCP_NODELAY, noDelay ? 1 : 0);
+    if (this._fd !== -1 && !this.fdClosed && !this.unix) {
+      ops.setIntOption(this._ring, this._fd, IPPROTO_TCP, TCP_NODELAY, noDelay ? 1 : 0);
+    }
     return this;
   }
 
   /** SO_KEEPALIVE, and TCP_KEEPIDLE from `initialDelay` milliseconds when above 0. */
   setKeepAlive(enable = false, initialDelay = 0): this {
     this.keepAlive = [enable, initialDelay];
-    if (this._fd !== -1 && !this.destroyed) {
+    if (this._fd !== -1 && !this.fdClosed && !this.unix) {
       ops.setIntOption(this._ring, this._fd, SOL_SOCKET, SO_KEEPALIVE, enable ? 1 : 0);
       if (enable && initialDelay > 0) {
         ops.setIntOption(this._ring, this._fd, IPPROTO_TCP, TCP_KEEPIDLE, Math.max(1, Math.floor(initialDelay / 1000)));
@@ -415,16 +457,129 @@ export class Socket extends EventEmitter implements AsyncIterable<Buffer | strin
     if (this.keepAlive !== undefined) this.setKeepAlive(...this.keepAlive);
   }
 
-  /** Kept for node:net compatibility; the ring decides what keeps the process alive. */
-  ref(): this { return this; }
-  /** Kept for node:net compatibility; the ring decides what keeps the process alive. */
-  unref(): this { return this; }
+  /**
+   * Emits 'timeout' after `msecs` without activity (received data or a
+   * write); 0 turns it off. Like node:net, the timer does not keep the
+   * process alive and the socket stays open: end or destroy it yourself.
+   */
+  setTimeout(msecs: number, callback?: () => void): this {
+    validateMsecs(msecs, 'msecs');
+    this.clearTimer();
+    this.timeout = msecs;
+    if (msecs === 0) {
+      if (callback) this.removeListener('timeout', callback);
+      return this;
+    }
+    if (!this.destroyed) {
+      // Activity refreshes the timer, which re-arms it after it fired.
+      this.timer = setTimeout(() => this.emit('timeout'), msecs);
+      this.timer.unref();
+    }
+    if (callback) this.once('timeout', callback);
+    return this;
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined; }
+  }
+
+  /** Lets the process exit while this socket is its only work (its receives and sends no longer hold it). */
+  unref(): this {
+    if (!this._ring.closed) this._ring._setReferenced(this._group, false);
+    return this;
+  }
+
+  /** Undoes unref(): the socket's requests keep the process alive again. */
+  ref(): this {
+    if (!this._ring.closed && !this.destroyed) this._ring._setReferenced(this._group, true);
+    return this;
+  }
+}
+
+/** @internal A socket's options, read once and checked (a server reads them once for all its connections). */
+export class SocketSettings {
+  ring: Ring | undefined = undefined;
+  allowHalfOpen = false;
+  readableHighWaterMark = 65536;
+  writableHighWaterMark = 16384;
+  recvBufferSize = 16384;
+  zeroCopyThreshold: number | false | undefined = undefined;
+  noDelay = false;
+  keepAlive = false;
+  keepAliveInitialDelay = 0;
+  signal: AbortSignal | undefined = undefined;
+}
+
+/** @internal Reads and checks a socket's options; refuses those uring/net cannot honour. */
+export function readSocketSettings(options: unknown): SocketSettings {
+  const o = readObject(options, 'options');
+  refuseOptions(o, ['fd', 'handle', 'onread'], 'options');
+  refuseOptions(o, ['readable', 'writable'], 'options', true);
+  const s = new SocketSettings();
+  s.ring = o.ring as Ring | undefined;
+  s.allowHalfOpen = o.allowHalfOpen === true;
+  if (o.readableHighWaterMark !== undefined) {
+    s.readableHighWaterMark = validateInteger(o.readableHighWaterMark, 'options.readableHighWaterMark', 1, 2 ** 31 - 1);
+  }
+  if (o.writableHighWaterMark !== undefined) {
+    s.writableHighWaterMark = validateInteger(o.writableHighWaterMark, 'options.writableHighWaterMark', 0, 2 ** 31 - 1);
+  }
+  if (o.recvBufferSize !== undefined) s.recvBufferSize = validateInteger(o.recvBufferSize, 'options.recvBufferSize', 1, 2 ** 30);
+  const zc = o.zeroCopyThreshold;
+  if (zc !== undefined && zc !== false) s.zeroCopyThreshold = validateInteger(zc, 'options.zeroCopyThreshold', 0, 2 ** 31 - 1);
+  else s.zeroCopyThreshold = zc;
+  s.noDelay = o.noDelay === true;
+  s.keepAlive = o.keepAlive === true;
+  if (o.keepAliveInitialDelay !== undefined) {
+    s.keepAliveInitialDelay = validateInteger(o.keepAliveInitialDelay, 'options.keepAliveInitialDelay', 0, 2 ** 31 - 1);
+  }
+  s.signal = readSignal(o.signal, 'options.signal');
+  return s;
+}
+
+/** connect()'s overloads as one options object, read once. */
+function connectArgs(args: readonly unknown[]): ConnectOptions {
+  const [a, b] = args;
+  let o: Record<string, unknown>;
+  if (a !== null && typeof a === 'object') o = readObject(a, 'options');
+  else if (isPipeName(a)) o = { path: a };
+  else o = { port: a, host: typeof b === 'string' ? b : undefined };
+  refuseOptions(o, ['fd', 'handle', 'onread', 'autoSelectFamily'], 'options');
+  if (o.path === undefined && o.port === undefined) {
+    throw new UringError('ERR_MISSING_ARGS', 'The "options" or "port" or "path" argument must be specified');
+  }
+  if (o.path !== undefined && typeof o.path !== 'string') {
+    throw new UringError('ERR_INVALID_ARG_TYPE', 'The "options.path" property must be of type string');
+  }
+  if (o.path === undefined) validatePort(o.port);
+  if (o.host !== undefined && typeof o.host !== 'string') {
+    throw new UringError('ERR_INVALID_ARG_TYPE', 'The "options.host" property must be of type string');
+  }
+  return o as ConnectOptions;
+}
+
+/** The address of a host name, through options.lookup or dns.lookup. */
+function lookupHost(o: ConnectOptions, host: string): Promise<[string, number]> {
+  const fn = o.lookup ?? dnsLookup;
+  const family = o.family === undefined ? 0 : validateInteger(o.family, 'options.family', 0, 6);
+  return new Promise((resolve, reject) => {
+    fn(host, { family }, (err, address, fam) => {
+      if (err) reject(err); else resolve([address, fam]);
+    });
+  });
+}
+
+function noop(): void { /* result not needed */ }
+
+function rethrow(err: unknown): void {
+  throw err;
 }
 
 /**
- * Opens a TCP connection, like node:net's connect(). Returns the socket at
- * once; 'connect' is emitted (and `listener` called) when it is connected,
- * 'error' when it fails (`connect ECONNREFUSED 127.0.0.1:9`).
+ * Opens a connection, like node:net's connect(): `(port[, host][, listener])`,
+ * `(path[, listener])` for a Unix domain socket, or `(options[, listener])`.
+ * Returns the socket at once; 'connect' is emitted (and `listener` called)
+ * when it is connected, 'error' when it fails (`connect ECONNREFUSED 127.0.0.1:9`).
  *
  * @example
  * ```ts
@@ -432,9 +587,17 @@ export class Socket extends EventEmitter implements AsyncIterable<Buffer | strin
  * for await (const chunk of s) console.log(chunk.toString());
  * ```
  */
-export function connect(port: number | ConnectOptions, host?: string | (() => void), listener?: () => void): Socket {
-  const options = typeof port === 'object' && port !== null ? port : {};
-  return new Socket(options).connect(port, host, listener);
+export function connect(options: ConnectOptions, listener?: () => void): Socket;
+export function connect(port: number | string, host?: string, listener?: () => void): Socket;
+export function connect(port: number | string, listener?: () => void): Socket;
+export function connect(path: string, listener?: () => void): Socket;
+export function connect(...args: unknown[]): Socket {
+  const [a, ...rest] = args;
+  if (a !== null && typeof a === 'object') {
+    const o = readObject(a, 'options'); // read once: the socket and the connect share the copy
+    return new Socket(o).connect(o, ...rest);
+  }
+  return new Socket().connect(...args);
 }
 
 /** The same as connect(). */

@@ -33,7 +33,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 async function listen(server: Server): Promise<number> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return server.address()!.port;
+  return (server.address() as nodeNet.AddressInfo).port;
 }
 
 /** The ring still reads correctly after the exceptions. */

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as nodeNet from 'node:net';
 import { createServer, connect, Server, Socket } from '../../src/net/index';
+import type { AddressInfo } from '../../src/net/index';
 import { Ring } from '../../src/index';
 import { assertViewMatches, delay, fdinfo, needsOp, openFdCount } from '../helpers';
 
@@ -13,7 +14,7 @@ const skip = needsOp('SOCKET') ?? needsOp('ACCEPT');
 async function listening(server: Server): Promise<number> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return server.address()!.port;
+  return (server.address() as AddressInfo).port;
 }
 
 async function until(cond: () => boolean, ms = 2000): Promise<void> {

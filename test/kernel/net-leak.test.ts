@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, connect, Server } from '../../src/net/index';
+import type { AddressInfo } from '../../src/net/index';
 import { Ring } from '../../src/index';
 import { needsOp, openFdCount } from '../helpers';
 
@@ -14,7 +15,7 @@ describe('uring/net resources', { skip, timeout: 60000 }, () => {
     const server: Server = createServer({ ring }, (s) => s.on('data', (d) => s.end(d)));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const port = server.address()!.port;
+    const port = (server.address() as AddressInfo).port;
     const fds0 = openFdCount();
     const total = 10000;
     const parallel = 50;

@@ -26,6 +26,8 @@ export interface LoadRound {
 export interface LoadResult {
   ops: number;
   seconds: number;
+  /** CPU seconds the generator's process spent in the round. */
+  clientCpuSeconds: number;
 }
 
 const MSG = 64;
@@ -51,11 +53,12 @@ export async function runRound(r: LoadRound): Promise<LoadResult> {
   let stop = false;
   const sockets: Socket[] = [];
   await Promise.all(Array.from({ length: r.conns }, () => new Promise<void>((resolve, reject) => {
-    const s = connect({ port: r.port, host: '127.0.0.1', noDelay: true }, undefined, () => resolve());
+    const s = connect({ port: r.port, host: '127.0.0.1', noDelay: true }, () => resolve());
     s.on('error', (e) => (stop ? undefined : reject(e)));
     sockets.push(s);
   })));
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   for (const s of sockets) {
     if (r.mode === 'echo') {
       let got = 0;
@@ -82,8 +85,9 @@ export async function runRound(r: LoadRound): Promise<LoadResult> {
   stop = true;
   const counted = ops;
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   for (const s of sockets) s.destroy();
-  return { ops: counted, seconds };
+  return { ops: counted, seconds, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 /** The generator in a child process; `round()` runs one round there. */
