@@ -4,7 +4,7 @@ import { openSync, closeSync, readSync } from 'node:fs';
 import { open as openPromise } from 'node:fs/promises';
 import { Ring } from '../../ring';
 import { dataFile, } from '../files';
-import { LatencySampler, Variant, Workload, xorshift, RoundResult } from '../harness';
+import { LatencySampler, SAMPLE_EVERY, Variant, Workload, xorshift, RoundResult } from '../harness';
 import { cVariant } from '../c-reference';
 
 export interface RandreadConfig {
@@ -23,7 +23,7 @@ export const RANDREAD_DEFAULTS: RandreadConfig = { size: 1 << 30, bs: 4096, iode
 export async function concurrentLoop(depth: number, ms: number,
   op: (worker: number, pos: number) => Promise<unknown>, blocks: number, bs: number, seed = 0): Promise<RoundResult> {
   const rand = xorshift(0x12345 + depth + seed * 7919);
-  const sampler = new LatencySampler(4);
+  const sampler = new LatencySampler(SAMPLE_EVERY);
   const timed = sampler.wrap(op);
   let ops = 0;
   let stop = false;
@@ -115,7 +115,7 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
       cb ??= { ring: new Ring({ entries: Math.max(64, c.iodepth * 2) }), fd: openSync(path, 'r'), bufs: Array.from({ length: c.iodepth }, () => Buffer.alloc(c.bs)) };
       const { ring, fd, bufs } = cb;
       const rand = xorshift(0x12345 + c.iodepth);
-      const sampler = new LatencySampler(4);
+      const sampler = new LatencySampler(SAMPLE_EVERY);
       const started = new Float64Array(c.iodepth);
       let ops = 0;
       let live = c.iodepth;
@@ -124,7 +124,7 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
       const deadline = start + ms;
       return new Promise<RoundResult>((resolve, reject) => {
         const next = (k: number): void => {
-          if ((ops & 3) === 3) started[k] = performance.now();
+          if ((ops & (SAMPLE_EVERY - 1)) === SAMPLE_EVERY - 1) started[k] = performance.now();
           ring.callbacks.read(fd, bufs[k]!, (rand() % blocks) * c.bs, done[k]!);
         };
         const done = bufs.map((_, k) => (err: Error | null): void => {
@@ -162,12 +162,12 @@ export function randreadWorkload(c: RandreadConfig = RANDREAD_DEFAULTS, name = '
       if (sfd < 0) sfd = openSync(path, 'r');
       const buf = Buffer.alloc(c.bs);
       const rand = xorshift(99);
-      const sampler = new LatencySampler(4);
+      const sampler = new LatencySampler(SAMPLE_EVERY);
       let ops = 0;
       const start = performance.now();
       const deadline = start + ms;
       for (;;) {
-        if ((ops & 3) === 3) {
+        if ((ops & (SAMPLE_EVERY - 1)) === SAMPLE_EVERY - 1) {
           const t0 = performance.now();
           readSync(sfd, buf, 0, c.bs, (rand() % blocks) * c.bs);
           sampler.record((performance.now() - t0) * 1e6);

@@ -5,7 +5,7 @@ import { readFile as nodeReadFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as ufs from '../../fs/index';
 import { fileSet } from '../files';
-import { LatencySampler, RoundResult, Variant, Workload, roundRobin } from '../harness';
+import { LatencySampler, SAMPLE_EVERY, RoundResult, Variant, Workload, roundRobin } from '../harness';
 import { cVariant } from '../c-reference';
 
 export interface ReadfileConfig {
@@ -33,9 +33,9 @@ export function readfileWorkload(c: ReadfileConfig = READFILE_DEFAULTS): Workloa
         let k = 0;
         const start = performance.now();
         const deadline = start + ms;
-        const sampler = new LatencySampler(4);
+        const sampler = new LatencySampler(SAMPLE_EVERY);
         for (;;) {
-          if ((ops & 3) === 3) {
+          if ((ops & (SAMPLE_EVERY - 1)) === SAMPLE_EVERY - 1) {
             const t0 = performance.now();
             readFileSync(paths[k]!);
             sampler.record((performance.now() - t0) * 1e6);
