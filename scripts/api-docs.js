@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds docs/api.md from the TSDoc of every export of the package's entry
-// points (`uring`, `uring/fs`, `uring/net`), with the TypeScript compiler
+// points (`uring`, `uring/fs`, `uring/net`, `uring/http`), with the TypeScript compiler
 // API. `collect()` is also what test/unit/docs.test.ts uses to fail on an
 // export, or a public member of an exported class or interface, that has no
 // documentation. Usage: `npm run docs` (writes the file) or
@@ -15,6 +15,7 @@ const ENTRIES = [
   ['uring', 'src/index.ts'],
   ['uring/fs', 'src/fs/index.ts'],
   ['uring/net', 'src/net/index.ts'],
+  ['uring/http', 'src/http/index.ts'],
 ];
 
 function compilerOptions() {
