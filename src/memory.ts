@@ -148,18 +148,6 @@ function detached(v: Uint8Array): boolean {
   }
 }
 
-/** Whether an ArrayBuffer has been detached (transferred). */
-export function isDetached(ab: ArrayBufferLike): boolean {
-  const d = (ab as { detached?: boolean }).detached;
-  if (typeof d === 'boolean') return d;
-  try {
-    new Uint8Array(ab, 0, 0);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
 /** Address of memory the library allocated itself (never a caller's view). */
 export function internalAddress(mem: ArrayBufferView): number {
   return native().address(mem);

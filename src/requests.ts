@@ -72,6 +72,15 @@ export class RefGroup {
 /** A Node-style completion callback: an error, or null and the operation's result. */
 export type Callback<T = number> = (err: Error | null, result: T) => void;
 
+/**
+ * The 64-bit user_data that names `r` in an SQE (its slot in the low word,
+ * its generation in the high one), for operations that target another
+ * request: ASYNC_CANCEL, POLL_REMOVE, TIMEOUT_REMOVE.
+ */
+export function userDataOf(r: Request): bigint {
+  return (BigInt(r.gen) << 32n) | BigInt(r.slot);
+}
+
 export class Request {
   gen = 1;
   resolve: ((v: unknown) => void) | undefined = undefined;

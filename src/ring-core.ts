@@ -2,6 +2,7 @@
 // lifecycle. Operations are built by the family modules (ops/, direct.ts,
 // net/) and reach the kernel only through _submit(), _start() and
 // _submitLinked() here; ring.ts is the facade users call.
+import { types } from 'node:util';
 import {
   CQE_F_MORE, ENTER_GETEVENTS, ENTER_SQ_WAKEUP, Feature, FeatureName, IOSQE_IO_LINK,
   SQ_CQ_OVERFLOW, SQ_NEED_WAKEUP, SQ_TASKRUN, Setup, ASYNC_CANCEL_ANY,
@@ -15,7 +16,7 @@ import { Operation } from './operation';
 import { OPS } from './opcodes';
 import { putU64, viewByteOffset } from './memory';
 import { Pin, Pins } from './pins';
-import { Callback, Request, RequestTable, CqeHandler, RefGroup, TAG_BIT, Failure, failed } from './requests';
+import { Callback, Request, RequestTable, userDataOf, CqeHandler, RefGroup, TAG_BIT, Failure, failed } from './requests';
 import { UringError, outOfRange, ringClosed, systemError, unsupportedOp } from './errors';
 import { validateInteger, validateObject } from './validators';
 import { Probe, readProbe } from './probe';
@@ -260,7 +261,7 @@ export class RingCore {
       // One derived promise: successes pass through, failures become errors in failed().
       const p = new Promise(r.executor).then(undefined, failed);
       r.promise = p;
-      if (op.named) this._named.set(p, [r.slot, r.gen]);
+      if (op.named) this.named.set(p, userDataOf(r));
       if (timeout !== undefined || signal !== undefined) {
         const outcome = new RequestOutcome(r, timeout);
         if (timeout !== undefined) this.place(linkTimeout(timeout), 0).handler = outcome.onTimeout;
@@ -432,8 +433,17 @@ export class RingCore {
     return at;
   }
 
-  /** @internal Requests other requests can name later (poll, timeout): their user_data, by promise. */
-  readonly _named = new WeakMap<Promise<unknown>, [number, number]>();
+  /** Requests other requests can name later (poll, timeout): their user_data, by promise. */
+  private readonly named = new WeakMap<Promise<unknown>, bigint>();
+
+  /**
+   * @internal The user_data of the request pollAdd(), timeout() or sleep()
+   * returned `target` for, on this ring (kept after it completed, so that a
+   * late remove gets the kernel's ENOENT), or undefined.
+   */
+  _namedUserData(target: unknown): bigint | undefined {
+    return types.isPromise(target) ? this.named.get(target as Promise<unknown>) : undefined;
+  }
 
   private buffers_: FixedBuffers | undefined;
   /** @internal The registered buffer table (Ring.buffers). */
@@ -729,7 +739,7 @@ export class RingCore {
     op.fd = -1;
     // Flags 0 matches by user_data on every kernel; ASYNC_CANCEL_USERDATA is
     // 6.6+ and older kernels refuse it with EINVAL.
-    op.addr = (BigInt(r.gen) << 32n) | BigInt(r.slot);
+    op.addr = userDataOf(r);
     this._startInternal(op, noop);
   }
 

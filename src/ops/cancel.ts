@@ -11,6 +11,7 @@ import { fileTarget } from '../files';
 import { invalidArgType } from '../errors';
 import { withOptions, OpOptions } from '../options';
 import type { RingCore } from '../ring-core';
+import { userDataOf } from '../requests';
 
 const ENOENT = -2;
 const EALREADY = -114;
@@ -39,7 +40,7 @@ export function cancel(ring: RingCore, target: unknown, options?: OpOptions): Pr
   const r = ring._requestOf(target as Promise<unknown>);
   if (r === undefined) return Promise.resolve(false);
   // Flags 0 matches by user_data on every kernel (ASYNC_CANCEL_USERDATA is 6.6+).
-  op.addr = (BigInt(r.gen) << 32n) | BigInt(r.slot);
+  op.addr = userDataOf(r);
   return ring._submit(op).then((res: number) => res === 0, (err: { errno?: number }) => {
     if (err?.errno === EALREADY) return false;
     throw err;

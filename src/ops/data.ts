@@ -3,7 +3,6 @@
 // splice, tee and poll. Each takes its file already resolved (files.ts
 // fileTarget), reads the other arguments once, validates them and returns an
 // Operation for the ring's submit funnel; none reserves anything.
-import { types } from 'node:util';
 import { FSYNC_DATASYNC, RECVSEND_FIXED_BUF, SPLICE_F_FD_IN_FIXED } from '../constants';
 import { OPS, OpSpec } from '../opcodes';
 import { Operation, FileTarget, isSlot, targetNumber } from '../operation';
@@ -215,10 +214,10 @@ export function nop(options: OpOptions | undefined): Operation {
 
 /** POLL_REMOVE of a poll started by pollAdd() on this ring. */
 export function pollRemove(ring: RingCore, poll: unknown, options: OpOptions | undefined): Operation {
-  const token = types.isPromise(poll) ? ring._named.get(poll as Promise<unknown>) : undefined;
+  const token = ring._namedUserData(poll);
   if (token === undefined) throw invalidArgValue('poll', poll, 'must be a promise returned by pollAdd() on this ring');
   const op = new Operation(OPS.pollRemove);
   op.fd = -1;
-  op.addr = (BigInt(token[1]) << 32n) | BigInt(token[0]);
+  op.addr = token;
   return withOptions(op, options);
 }

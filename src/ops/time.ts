@@ -120,8 +120,8 @@ export function sleep(ms: number, options?: OpOptions): Operation {
 }
 
 /** The user_data of a timeout started on this ring, or throws. */
-function tokenOf(ring: RingCore, target: unknown, name: string): [number, number] {
-  const token = types.isPromise(target) ? ring._named.get(target as Promise<unknown>) : undefined;
+function tokenOf(ring: RingCore, target: unknown, name: string): bigint {
+  const token = ring._namedUserData(target);
   if (token === undefined) {
     throw invalidArgValue(name, target, 'must be a promise returned by timeout() or sleep() on this ring');
   }
@@ -132,11 +132,11 @@ function tokenOf(ring: RingCore, target: unknown, name: string): [number, number
  * A TIMEOUT_REMOVE naming `token`; with `e` it is an update to that time
  * (the new timespec goes in addr2 and is held by the request).
  */
-function removeOrUpdate(token: [number, number], e: EncodedTimeout | undefined,
+function removeOrUpdate(token: bigint, e: EncodedTimeout | undefined,
   options: OpOptions | undefined): Operation {
   const op = new Operation(OPS.timeoutRemove);
   op.fd = -1;
-  op.addr = (BigInt(token[1]) << 32n) | BigInt(token[0]);
+  op.addr = token;
   if (e !== undefined) {
     op.off = internalAddress(e.ts);
     op.opFlags = e.flags | TIMEOUT_UPDATE;
