@@ -72,6 +72,11 @@ export class UringSystemError extends Error {
 Object.defineProperty(UringSystemError, 'name', { value: 'Error' });
 
 /** Builds the system error for a failed CQE or syscall result. */
+/** The name of argument `name` (or of its element `index`, when >= 0), built only for an error. */
+export function elementName(name: string, index: number): string {
+  return index < 0 ? name : `${name}[${index}]`;
+}
+
 export function systemError(res: number, syscall: string, details?: SystemErrorDetails): UringSystemError {
   return new UringSystemError(res, syscall, details);
 }

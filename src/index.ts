@@ -1,7 +1,7 @@
 export { Ring } from './ring';
 export type {
   OpOptions, RingOptions, PathLike, OpenOptions, Open2Options, StatxOptions, AtOptions, TwoDirOptions,
-  SyncOptions, FixedIoOptions, SendOptions,
+  SyncOptions, FixedIoOptions, SendOptions, BatchOptions,
 } from './ring';
 export type { RingFeatures, RingStats } from './ring-core';
 export { FixedFile } from './files';

@@ -13,7 +13,7 @@
 // can detach it; the request's record keeps it alive.
 import { types } from 'node:util';
 import { native } from './native';
-import { invalidArgType, invalidArgValue, isRevokedProxy, outOfRange } from './errors';
+import { elementName, invalidArgType, invalidArgValue, isRevokedProxy, outOfRange } from './errors';
 
 type Getter = (self: unknown) => unknown;
 const call = Function.prototype.call;
@@ -48,7 +48,7 @@ export type BufferLike = ArrayBufferView;
  * The real byte length of a TypedArray or DataView (0 once detached), or
  * throws ERR_INVALID_ARG_TYPE for anything else.
  */
-export function viewLength(value: unknown, name: string): number {
+export function viewLength(value: unknown, name: string, index = -1): number {
   if (isTypedArray(value)) return typedArrayByteLength(value as ArrayBufferView);
   if (isDataView(value)) {
     try {
@@ -57,7 +57,7 @@ export function viewLength(value: unknown, name: string): number {
       return 0; // V8's DataView getter throws on a detached buffer
     }
   }
-  throw invalidArgType(name, 'an instance of Buffer, TypedArray, or DataView', value);
+  throw invalidArgType(elementName(name, index), 'an instance of Buffer, TypedArray, or DataView', value);
 }
 
 /** The engine's ArrayBuffer of a view already known to be a TypedArray or DataView. */
@@ -76,7 +76,8 @@ export function viewByteOffset(v: ArrayBufferView): number {
 }
 
 /** Why the native pin of a view failed (its PIN_* code), as the caller's error. */
-export function pinError(code: number, name: string, view: unknown): Error {
+export function pinError(code: number, arg: string, view: unknown, index = -1): Error {
+  const name = elementName(arg, index);
   if (code === -2) return invalidArgValue(name, view, 'is backed by a detached ArrayBuffer');
   if (code === -3) {
     return invalidArgValue(name, view, 'must not be backed by a resizable or growable buffer, which can move or shrink while the kernel uses it');

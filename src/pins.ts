@@ -41,7 +41,7 @@ export class Pins {
    * `pin.base + viewByteOffset(view)`. Throws, holding nothing, for a view
    * that is detached or backed by a resizable or growable buffer.
    */
-  acquire(view: ArrayBufferView, length: number, name: string): Pin {
+  acquire(view: ArrayBufferView, length: number, name: string, index = -1): Pin {
     // A view of length 0 may be a detached one: ask the engine every time.
     if (length !== 0) {
       const p = this.byBuffer.get(viewBuffer(view));
@@ -54,7 +54,7 @@ export class Pins {
     const addr = this.n.pin(this.handle, id, view);
     if (addr < 0) {
       this.free.push(id);
-      throw pinError(addr, name, view);
+      throw pinError(addr, name, view, index);
     }
     const buffer = viewBuffer(view);
     const p = new Pin(id, buffer, addr - viewByteOffset(view));

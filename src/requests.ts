@@ -4,6 +4,7 @@
 // record holds every JS object whose memory the SQE points at, so nothing the
 // kernel may touch is collected before the CQE arrives.
 import type { Operation } from './operation';
+import type { BatchState } from './ops/batch';
 
 /** High-word bit reserved for user_data values the library gives to resource tags. */
 export const TAG_BIT = 0x80000000;
@@ -96,6 +97,9 @@ export class Request {
   handler: CqeHandler | undefined = undefined;
   /** A caller's completion callback instead of a promise (Ring.callbacks). */
   callback: Callback<any> | undefined = undefined;
+  /** The batch (readMany, writeMany) this request is entry `index` of. */
+  batch: BatchState | undefined = undefined;
+  index = 0;
   /** The promise this record settles (cancel(promise) finds the request by it). */
   promise: Promise<unknown> | undefined = undefined;
   /** Settled early (abort, destroy): the CQE only releases the record. */
@@ -108,6 +112,11 @@ export class Request {
   constructor(readonly slot: number) {
     this.executor = (res, rej) => { this.resolve = res; this.reject = rej; };
   }
+}
+
+/** Whether a record is placed: it has something to settle when its CQE comes. */
+function isLive(r: Request): boolean {
+  return r.resolve !== undefined || r.handler !== undefined || r.callback !== undefined || r.batch !== undefined;
 }
 
 export class RequestTable {
@@ -155,7 +164,7 @@ export class RequestTable {
   /** The live request named by a CQE's user_data, or undefined. */
   lookup(lo: number, hi: number): Request | undefined {
     const r = this.records[lo];
-    if (r === undefined || r.gen !== hi || (r.resolve === undefined && r.handler === undefined && r.callback === undefined)) return undefined;
+    if (r === undefined || r.gen !== hi || !isLive(r)) return undefined;
     return r;
   }
 
@@ -168,6 +177,7 @@ export class RequestTable {
     r.reject = undefined;
     r.handler = undefined;
     r.callback = undefined;
+    r.batch = undefined;
     r.promise = undefined;
     r.settled = false;
     if (owner !== undefined) owner._requestDone();
@@ -189,7 +199,7 @@ export class RequestTable {
   /** Every live request (for destroy and cancellation). */
   *each(): IterableIterator<Request> {
     for (const r of this.records) {
-      if (r.resolve !== undefined || r.handler !== undefined || r.callback !== undefined) yield r;
+      if (isLive(r)) yield r;
     }
   }
 

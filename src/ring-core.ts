@@ -11,10 +11,11 @@ import {
 import { native, checkEnabled, classifySetupError, NativeBinding } from './native';
 import { SubmissionQueue } from './sq';
 import { CompletionQueue } from './cq';
-import { encodeSqe } from './sqe';
+import { encodeSqe, setAddr, setLen, setOff } from './sqe';
 import { Operation } from './operation';
 import { OPS } from './opcodes';
 import { putU64, viewByteOffset } from './memory';
+import { BatchOperation, BatchState } from './ops/batch';
 import { Pin, Pins } from './pins';
 import { Callback, Request, RequestTable, userDataOf, CqeHandler, RefGroup, TAG_BIT, Failure, failed } from './requests';
 import { UringError, outOfRange, ringClosed, systemError, unsupportedOp } from './errors';
@@ -337,6 +338,72 @@ export class RingCore {
     return out;
   }
 
+  /**
+   * @internal Submits a batch (readMany, writeMany): one SQE per entry, one
+   * promise for all, settled when the last entry's CQE has come. Pins each
+   * distinct buffer once. Rejects, never throws; a refusal places nothing.
+   */
+  _submitBatch(b: BatchOperation): Promise<number[]> {
+    try {
+      this._checkOpen();
+      const signal = b.signal;
+      if (signal !== undefined && signalAborted(signal)) return Promise.reject(abortedError(signal));
+      const n = b.views.length;
+      if (n === 0) return Promise.resolve([]);
+      const { views, lens, buffers, positions, op } = b;
+      // Entry k's address, from the pin of its buffer (the previous entry's
+      // pin when they share one, which a batch over one arena always does).
+      // Plain arrays: a small typed array costs an off-heap allocation.
+      const addrs = new Array<number>(n);
+      const held: Pin[] = [];
+      let last: Pin | undefined;
+      try {
+        for (let k = 0; k < n; k++) {
+          const v = views[k]!;
+          let p = last;
+          if (p === undefined || p.buffer !== buffers[k] || lens[k] === 0) {
+            p = this.pins.acquire(v, lens[k]!, 'buffers', k);
+            held.push(p);
+            last = p;
+          }
+          addrs[k] = p.base + viewByteOffset(v);
+        }
+      } catch (err) {
+        for (const p of held) this.pins.release(p);
+        throw err;
+      }
+      const state = new BatchState(b, held);
+      const promise = new Promise(state.executor).then(undefined, failed) as Promise<number[]>;
+      // No user code from here to the return: every entry is placed.
+      const table = this._req;
+      for (let k = 0; k < n; k++) {
+        const i = this.reserve(1);
+        const r = table.acquire();
+        const w = this.w;
+        encodeSqe(w, i, op, r.slot, r.gen);
+        setAddr(w, i, addrs[k]!);
+        setLen(w, i, lens[k]!);
+        setOff(w, i, positions[k]!);
+        r.op = op;
+        r.batch = state;
+        r.index = k;
+      }
+      state.live = n;
+      if (!this.referenced) this.ref();
+      if (signal !== undefined) {
+        const listener = (): void => {
+          state.aborted = true;
+          for (const r of this._req.each()) if (r.batch === state) this._cancelRequest(r);
+        };
+        addListener(signal, 'abort', listener, { once: true });
+        state.cleanup = () => removeListener(signal, 'abort', listener);
+      }
+      return promise;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   /** Pins the callers' views of `op` and writes their addresses; throws (with nothing pinned) on failure. */
   private pin(op: Operation): void {
     const view = op.view;
@@ -352,7 +419,7 @@ export class RingCore {
       try {
         for (let k = 0; k < views.length; k++) {
           const v = views[k]!;
-          const p = this.pins.acquire(v, iov[k * 4 + 2]!, `buffers[${k}]`);
+          const p = this.pins.acquire(v, iov[k * 4 + 2]!, 'buffers', k);
           held.push(p);
           putU64(iov, k * 4, p.base + viewByteOffset(v));
         }
@@ -663,6 +730,12 @@ export class RingCore {
   }
 
   private complete(r: Request, res: number, flags: number): void {
+    const b = r.batch;
+    if (b !== undefined) {
+      if (!b.settled) b.results[r.index] = res;
+      this.releaseRequest(r);
+      return;
+    }
     const op = r.op!;
     const change = op.change;
     if (change !== undefined) {
@@ -710,7 +783,14 @@ export class RingCore {
     const op = r.op!;
     if (op.pin !== undefined) this.pins.release(op.pin);
     if (op.pins !== undefined) for (const p of op.pins) this.pins.release(p);
+    const b = r.batch;
     this._req.release(r);
+    if (b !== undefined && --b.live === 0) {
+      // The kernel is done with every buffer of the batch.
+      for (const p of b.pins) this.pins.release(p);
+      b.cleanup?.();
+      b.finish();
+    }
   }
 
   private onIdle(): void {
@@ -818,6 +898,9 @@ export class RingCore {
       } else if (r.callback !== undefined) {
         const cb = r.callback;
         process.nextTick(cb, reason, 0);
+      } else if (r.batch !== undefined) {
+        // The batch's promise rejects now; its pins stay until its last CQE.
+        r.batch.fail(reason);
       } else if (r.reject !== undefined) {
         r.reject(reason);
       }

@@ -1,6 +1,6 @@
 // Argument checks that run before anything touches the ring: a refused call
 // consumes no SQE and makes no syscall. Numbers are never truncated or wrapped.
-import { invalidArgType, isRevokedProxy, outOfRange } from './errors';
+import { elementName, invalidArgType, isRevokedProxy, outOfRange } from './errors';
 
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -28,8 +28,10 @@ export function validateFd(value: unknown, name = 'fd'): number {
  * A 64-bit file offset. `-1`, `null` and `undefined` mean the current file
  * position; bigints up to 2**63-1 are accepted.
  */
-export function validatePosition(value: unknown, name = 'position'): number | bigint {
+export function validatePosition(value: unknown, arg = 'position', index = -1): number | bigint {
+  if (typeof value === 'number' && value >= 0 && value <= MAX_SAFE && Number.isInteger(value)) return value;
   if (value === undefined || value === null) return -1;
+  const name = elementName(arg, index);
   if (typeof value === 'number') {
     if (value === -1) return -1;
     if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value);

@@ -318,7 +318,7 @@ export function sendFromMany(ring: RingCore, fd: FileTarget, data: readonly Uint
   const views = new Array<ArrayBufferView>(n);
   for (let k = 0; k < n; k++) {
     views[k] = data[k]!;
-    words[16 + 4 * k] = viewLength(data[k], `data[${k}]`);
+    words[16 + 4 * k] = viewLength(data[k], 'data', k);
   }
   const op = new Operation(OPS.sendmsg).file(fd);
   op.addr = base;

@@ -62,7 +62,7 @@ export function vector(spec: OpSpec, target: FileTarget, buffers: unknown, pos: 
   // struct iovec { void *base; size_t len; }: the funnel writes each base.
   const iov = new Uint32Array(Math.max(1, views.length) * 4);
   for (let k = 0; k < views.length; k++) {
-    const n = viewLength(views[k], `buffers[${k}]`);
+    const n = viewLength(views[k], 'buffers', k);
     iov[k * 4 + 2] = n;
   }
   const op = new Operation(spec, syscall).file(target);

@@ -1,0 +1,150 @@
+// Batches: many reads (or writes) on one file that the caller hands over in
+// one call and gets back as one promise, resolved once every one of them has
+// completed. A promise per 4 KiB read from the page cache costs more than the
+// read; a batch pays for one promise, one await and one pass through the
+// funnel for all of its requests, and each request costs the ring only its
+// SQE and its CQE. The builder reads the caller's arrays once into plain
+// values, as every builder does; the funnel (RingCore._submitBatch) pins each
+// distinct buffer once and places one SQE per entry.
+import { Operation, FileTarget } from '../operation';
+import { OpSpec } from '../opcodes';
+import { readArray, viewBuffer, viewLength } from '../memory';
+import { optionsOf, requestOptions, OpOptions } from '../options';
+import { validatePosition } from '../validators';
+import { invalidArgValue, outOfRange, systemError, AbortError } from '../errors';
+import { Failure } from '../requests';
+import type { Pin } from '../pins';
+
+/** The most entries one batch takes. */
+export const BATCH_MAX = 65536;
+
+/** Options of readMany() and writeMany(). */
+export interface BatchOptions {
+  /** Cancels every request of the batch still in flight; the promise then rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A batch read from the caller once: the template SQE (opcode, file), and
+ * per entry its view, byte count and file position.
+ */
+export class BatchOperation {
+  /** The values every entry shares, and the name errors carry. */
+  readonly op: Operation;
+  readonly views: ArrayBufferView[];
+  readonly lens: number[];
+  readonly positions: (number | bigint)[];
+  /** The engine's ArrayBuffer of each view, read with its length. */
+  readonly buffers: ArrayBufferLike[];
+  signal: AbortSignal | undefined = undefined;
+
+  constructor(op: Operation, views: ArrayBufferView[], lens: number[], positions: (number | bigint)[],
+    buffers: ArrayBufferLike[]) {
+    this.op = op;
+    this.views = views;
+    this.lens = lens;
+    this.positions = positions;
+    this.buffers = buffers;
+  }
+}
+
+/**
+ * READ or WRITE of each of `buffers` (whole) at the matching entry of
+ * `positions`, on one file. Both arrays are read once: one length, one read
+ * per element.
+ */
+export function many(spec: OpSpec, target: FileTarget, buffers: unknown, positions: unknown,
+  options: BatchOptions | undefined): BatchOperation {
+  const views = readArray<ArrayBufferView>(buffers, 'buffers', 'an Array of ArrayBufferViews', BATCH_MAX);
+  const pos = readArray<unknown>(positions, 'positions', 'an Array of numbers or bigints', BATCH_MAX);
+  if (pos.length !== views.length) {
+    throw invalidArgValue('positions', positions, `must have one entry per buffer (${views.length}), not ${pos.length}`);
+  }
+  const n = views.length;
+  const lens = new Array<number>(n);
+  const bufs = new Array<ArrayBufferLike>(n);
+  const at = new Array<number | bigint>(n);
+  for (let k = 0; k < n; k++) {
+    const v = views[k];
+    const len = viewLength(v, 'buffers', k);
+    // One SQE moves at most 2 GiB - 4 KiB (MAX_RW_COUNT); larger reads would be short.
+    if (len > 0x7ffff000) throw outOfRange(`buffers[${k}].byteLength`, '<= 2147479552', len);
+    lens[k] = len;
+    bufs[k] = viewBuffer(v as ArrayBufferView);
+    at[k] = validatePosition(pos[k], 'positions', k);
+  }
+  const op = new Operation(spec).file(target);
+  const b = new BatchOperation(op, views, lens, at, bufs);
+  const o = optionsOf(options);
+  if (o !== undefined) {
+    const { signal, timeout } = o as BatchOptions & OpOptions;
+    if (timeout !== undefined) {
+      throw invalidArgValue('options.timeout', timeout, 'is not supported by batches; pass signal: AbortSignal.timeout(ms)');
+    }
+    // The same check as every request's options.signal; the batch, not each
+    // entry, listens to it.
+    b.signal = requestOptions(op, signal, undefined).signal;
+    op.signal = undefined;
+  }
+  return b;
+}
+
+/**
+ * A batch in flight: the results so far, the pins it holds (one per
+ * distinct buffer), and its promise's settlement. Every entry's request
+ * record points here; the last record released gives the pins back and
+ * settles the promise, so the promise never settles while the kernel may
+ * still write into one of the buffers.
+ */
+export class BatchState {
+  /** Records not yet released (one per entry placed). */
+  live = 0;
+  /** Settled early (the ring was destroyed): the records only release. */
+  settled = false;
+  aborted = false;
+  /** Removes the abort listener, once the last entry is released. */
+  cleanup: (() => void) | undefined = undefined;
+  readonly results: number[];
+  resolve: ((v: unknown) => void) | undefined = undefined;
+  reject: ((e: unknown) => void) | undefined = undefined;
+  readonly executor = (res: (v: unknown) => void, rej: (e: unknown) => void): void => {
+    this.resolve = res;
+    this.reject = rej;
+  };
+
+  constructor(readonly batch: BatchOperation, readonly pins: Pin[]) {
+    this.results = new Array<number>(batch.views.length).fill(0);
+  }
+
+  /** Settles the promise from the results: every count, or the first failure. */
+  finish(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const results = this.results;
+    for (let k = 0; k < results.length; k++) {
+      const res = results[k]!;
+      if (res < 0) {
+        this.reject!(new Failure(res, (e) => this.error(e, k)));
+        return;
+      }
+    }
+    this.resolve!(results);
+  }
+
+  /** Rejects at once (the ring was destroyed); the entries' CQEs only release their records. */
+  fail(reason: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject!(reason);
+  }
+
+  /** The error of the first failed entry: Node-shaped, with its index and every entry's result. */
+  private error(res: number, index: number): Error {
+    const op = this.batch.op;
+    const sys = systemError(res, op.syscall) as Error & { index?: number; results?: number[] };
+    sys.index = index;
+    sys.results = this.results.slice();
+    if (this.aborted && res === -125) return new AbortError(undefined, { cause: sys });
+    return sys;
+  }
+}
