@@ -16,12 +16,15 @@
 //   14-15 56..63  __pad2
 import { SQE_WORDS } from './constants';
 
-const TWO_32 = 4294967296;
+// 2 ** -32: scaling by a power of two is exact, and cheaper than dividing.
+const INV_TWO_32 = 1 / 4294967296;
 
 function put64(w: Uint32Array, at: number, v: number | bigint): void {
   if (typeof v === 'number') {
-    w[at] = v; // ToUint32 keeps the low 32 bits; -1 becomes all ones
-    w[at + 1] = Math.floor(v / TWO_32);
+    // The stores convert with ToUint32: the low 32 bits, truncated toward
+    // zero, so a negative value (-1: all ones) needs the floor.
+    w[at] = v;
+    w[at + 1] = v >= 0 ? v * INV_TWO_32 : Math.floor(v * INV_TWO_32);
   } else {
     w[at] = Number(v & 0xffffffffn);
     w[at + 1] = Number((v >> 32n) & 0xffffffffn);
