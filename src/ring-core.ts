@@ -11,7 +11,7 @@ import {
 import { native, checkEnabled, classifySetupError, NativeBinding } from './native';
 import { SubmissionQueue } from './sq';
 import { CompletionQueue } from './cq';
-import { encodeSqe, setAddr, setLen, setOff } from './sqe';
+import { encodeEntry, encodeSqe } from './sqe';
 import { Operation } from './operation';
 import { OPS } from './opcodes';
 import { putU64, viewByteOffset } from './memory';
@@ -37,6 +37,8 @@ function rethrow(err: unknown): void {
 }
 
 const MICROTASK_FLUSH_LIMIT = 64;
+/** The operation every batch entry's record carries; the batch itself holds the entry's memory. */
+const BATCH_ENTRY = new Operation(OPS.read);
 const DEFAULT_CLOSE_GRACE_MS = 250;
 
 
@@ -350,23 +352,15 @@ export class RingCore {
       if (signal !== undefined && signalAborted(signal)) return Promise.reject(abortedError(signal));
       const n = b.views.length;
       if (n === 0) return Promise.resolve([]);
-      const { views, lens, buffers, positions, op } = b;
-      // Entry k's address, from the pin of its buffer (the previous entry's
-      // pin when they share one, which a batch over one arena always does).
-      // Plain arrays: a small typed array costs an off-heap allocation.
-      const addrs = new Array<number>(n);
+      const { views, lens, buffers, offsets, positions, op } = b;
+      // One pin per run of entries on the same buffer (a batch over one
+      // arena takes one); a zero-length view is pinned on its own.
       const held: Pin[] = [];
-      let last: Pin | undefined;
       try {
         for (let k = 0; k < n; k++) {
-          const v = views[k]!;
-          let p = last;
-          if (p === undefined || p.buffer !== buffers[k] || lens[k] === 0) {
-            p = this.pins.acquire(v, lens[k]!, 'buffers', k);
-            held.push(p);
-            last = p;
+          if (k === 0 || buffers[k] !== buffers[k - 1] || lens[k] === 0 || lens[k - 1] === 0) {
+            held.push(this.pins.acquire(views[k]!, lens[k]!, 'buffers', k));
           }
-          addrs[k] = p.base + viewByteOffset(v);
         }
       } catch (err) {
         for (const p of held) this.pins.release(p);
@@ -374,17 +368,18 @@ export class RingCore {
       }
       const state = new BatchState(b, held);
       const promise = new Promise(state.executor).then(undefined, failed) as Promise<number[]>;
-      // No user code from here to the return: every entry is placed.
+      // No user code from here to the return: every entry is placed. The
+      // batch (r.batch) holds the views and pins of every entry; the records
+      // share one constant operation, so placing an entry stores no new
+      // object but the batch in a long-lived record.
       const table = this._req;
+      let h = -1;
       for (let k = 0; k < n; k++) {
+        if (k === 0 || buffers[k] !== buffers[k - 1] || lens[k] === 0 || lens[k - 1] === 0) h++;
         const i = this.reserve(1);
         const r = table.acquire();
-        const w = this.w;
-        encodeSqe(w, i, op, r.slot, r.gen);
-        setAddr(w, i, addrs[k]!);
-        setLen(w, i, lens[k]!);
-        setOff(w, i, positions[k]!);
-        r.op = op;
+        encodeEntry(this.w, i, op, held[h]!.base + offsets[k]!, lens[k]!, positions[k]!, r.slot, r.gen);
+        r.op = BATCH_ENTRY;
         r.batch = state;
         r.index = k;
       }

@@ -83,4 +83,25 @@ export function encodeSqe(w: Uint32Array, i: number, s: SqeValues, lo: number, h
   w[i + 15] = 0;
 }
 
+/**
+ * encodeSqe() of `s` with its own addr, len and off: one entry of a batch
+ * whose entries differ only there.
+ */
+export function encodeEntry(w: Uint32Array, i: number, s: SqeValues, addr: number, len: number,
+  off: number | bigint, lo: number, hi: number): void {
+  w[i] = (s.opcode & 0xff) | ((s.flags & 0xff) << 8) | ((s.ioprio & 0xffff) << 16);
+  w[i + 1] = s.fd;
+  put64(w, i + 2, off);
+  put64(w, i + 4, addr);
+  w[i + 6] = len;
+  w[i + 7] = s.opFlags;
+  w[i + 8] = lo;
+  w[i + 9] = hi;
+  w[i + 10] = s.bufIndex & 0xffff;
+  w[i + 11] = s.fileIndex;
+  put64(w, i + 12, s.addr3);
+  w[i + 14] = 0;
+  w[i + 15] = 0;
+}
+
 export { SQE_WORDS };

@@ -8,7 +8,7 @@
 // distinct buffer once and places one SQE per entry.
 import { Operation, FileTarget } from '../operation';
 import { OpSpec } from '../opcodes';
-import { readArray, viewBuffer, viewLength } from '../memory';
+import { readArray, viewBuffer, viewByteOffset, viewLength } from '../memory';
 import { optionsOf, requestOptions, OpOptions } from '../options';
 import { validatePosition } from '../validators';
 import { invalidArgValue, outOfRange, systemError, AbortError } from '../errors';
@@ -34,17 +34,19 @@ export class BatchOperation {
   readonly views: ArrayBufferView[];
   readonly lens: number[];
   readonly positions: (number | bigint)[];
-  /** The engine's ArrayBuffer of each view, read with its length. */
+  /** The engine's ArrayBuffer and byte offset of each view, read with its length. */
   readonly buffers: ArrayBufferLike[];
+  readonly offsets: number[];
   signal: AbortSignal | undefined = undefined;
 
   constructor(op: Operation, views: ArrayBufferView[], lens: number[], positions: (number | bigint)[],
-    buffers: ArrayBufferLike[]) {
+    buffers: ArrayBufferLike[], offsets: number[]) {
     this.op = op;
     this.views = views;
     this.lens = lens;
     this.positions = positions;
     this.buffers = buffers;
+    this.offsets = offsets;
   }
 }
 
@@ -63,6 +65,7 @@ export function many(spec: OpSpec, target: FileTarget, buffers: unknown, positio
   const n = views.length;
   const lens = new Array<number>(n);
   const bufs = new Array<ArrayBufferLike>(n);
+  const offs = new Array<number>(n);
   const at = new Array<number | bigint>(n);
   for (let k = 0; k < n; k++) {
     const v = views[k];
@@ -71,10 +74,11 @@ export function many(spec: OpSpec, target: FileTarget, buffers: unknown, positio
     if (len > 0x7ffff000) throw outOfRange(`buffers[${k}].byteLength`, '<= 2147479552', len);
     lens[k] = len;
     bufs[k] = viewBuffer(v as ArrayBufferView);
+    offs[k] = viewByteOffset(v as ArrayBufferView);
     at[k] = validatePosition(pos[k], 'positions', k);
   }
   const op = new Operation(spec).file(target);
-  const b = new BatchOperation(op, views, lens, at, bufs);
+  const b = new BatchOperation(op, views, lens, at, bufs, offs);
   const o = optionsOf(options);
   if (o !== undefined) {
     const { signal, timeout } = o as BatchOptions & OpOptions;
