@@ -268,8 +268,9 @@ export function xorshift(seed: number): () => number {
  */
 export async function roundRobin(count: number, depth: number, ms: number, bytesPerOp: number, every: number,
   op: (k: number) => Promise<unknown>): Promise<RoundResult> {
-  // One op in four is timed, as in every other loop (and the C reference).
-  const sampler = new LatencySampler(SAMPLE_EVERY);
+  // One op in SAMPLE_EVERY is timed, as in every other loop; operations of
+  // a megabyte or more are few and long, and each is timed.
+  const sampler = new LatencySampler(bytesPerOp >= 1 << 20 ? 1 : SAMPLE_EVERY);
   const timed = sampler.wrap(op);
   let next = 0;
   let ops = 0;

@@ -17,7 +17,7 @@ const THREADS = 2;
 const MARK = 'uring-randread-threads';
 
 interface RunMsg { variant: 'uring' | 'uring-fixed'; ms: number }
-interface ResultMsg { ops: number; seconds: number; error?: string }
+interface ResultMsg { ops: number; seconds: number; latenciesNs?: Float64Array; error?: string }
 
 function workerMain(path: string, c: RandreadConfig): void {
   const ring = new Ring({ entries: Math.max(64, c.iodepth * 2) });
@@ -34,7 +34,7 @@ function workerMain(path: string, c: RandreadConfig): void {
     const target = m.variant === 'uring-fixed' ? file! : fd;
     // Each thread its own sequence of offsets: the same file, not the same blocks.
     concurrentLoop(c.iodepth, m.ms, (k, pos) => ring.read(target, bufs[k]!, pos), blocks, c.bs, threadId)
-      .then((r) => port.postMessage({ ops: r.ops, seconds: r.seconds } satisfies ResultMsg))
+      .then((r) => port.postMessage({ ops: r.ops, seconds: r.seconds, latenciesNs: r.latenciesNs } satisfies ResultMsg))
       .catch((e: unknown) => port.postMessage({ ops: 0, seconds: 1, error: String(e) } satisfies ResultMsg));
   });
 }
@@ -72,7 +72,12 @@ export function randreadThreadsWorkload(c: RandreadConfig = RANDREAD_DEFAULTS): 
       const rs = await Promise.all(ws.map((w) => request(w, { variant: name, ms })));
       const ops = rs.reduce((n, r) => n + r.ops, 0);
       const seconds = Math.max(...rs.map((r) => r.seconds));
-      return { ops, seconds, bytes: ops * c.bs };
+      // Both threads' sampled latencies, in one array.
+      const parts = rs.map((r) => r.latenciesNs ?? new Float64Array(0));
+      const latenciesNs = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) { latenciesNs.set(p, at); at += p.length; }
+      return { ops, seconds, bytes: ops * c.bs, latenciesNs };
     },
   });
   return {
