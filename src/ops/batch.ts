@@ -62,6 +62,21 @@ export function many(spec: OpSpec, target: FileTarget, buffers: unknown, positio
   if (pos.length !== views.length) {
     throw invalidArgValue('positions', positions, `must have one entry per buffer (${views.length}), not ${pos.length}`);
   }
+  // The options too are read before anything is measured: no caller's code
+  // runs between the extents read below and the placement.
+  const op = new Operation(spec).file(target);
+  let signal: AbortSignal | undefined;
+  const o = optionsOf(options);
+  if (o !== undefined) {
+    const { signal: s, timeout } = o as BatchOptions & OpOptions;
+    if (timeout !== undefined) {
+      throw invalidArgValue('options.timeout', timeout, 'is not supported by batches; pass signal: AbortSignal.timeout(ms)');
+    }
+    // The same check as every request's options.signal; the batch, not each
+    // entry, listens to it.
+    signal = requestOptions(op, s, undefined).signal;
+    op.signal = undefined;
+  }
   const n = views.length;
   const lens = new Array<number>(n);
   const bufs = new Array<ArrayBufferLike>(n);
@@ -77,19 +92,8 @@ export function many(spec: OpSpec, target: FileTarget, buffers: unknown, positio
     offs[k] = viewByteOffset(v as ArrayBufferView);
     at[k] = validatePosition(pos[k], 'positions', k);
   }
-  const op = new Operation(spec).file(target);
   const b = new BatchOperation(op, views, lens, at, bufs, offs);
-  const o = optionsOf(options);
-  if (o !== undefined) {
-    const { signal, timeout } = o as BatchOptions & OpOptions;
-    if (timeout !== undefined) {
-      throw invalidArgValue('options.timeout', timeout, 'is not supported by batches; pass signal: AbortSignal.timeout(ms)');
-    }
-    // The same check as every request's options.signal; the batch, not each
-    // entry, listens to it.
-    b.signal = requestOptions(op, signal, undefined).signal;
-    op.signal = undefined;
-  }
+  b.signal = signal;
   return b;
 }
 

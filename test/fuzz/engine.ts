@@ -33,6 +33,8 @@ export const SPECS: Record<string, Gen[]> = {
   write: [fdArg, bufArg, posArg, (c) => optionsArg(c)],
   readv: [fdArg, bufsArg, posArg, (c) => optionsArg(c)],
   writev: [fdArg, bufsArg, posArg, (c) => optionsArg(c)],
+  readMany: [fdArg, bufsArg, positionsArg, (c) => optionsArg(c)],
+  writeMany: [fdArg, bufsArg, positionsArg, (c) => optionsArg(c)],
   fsync: [fdArg, (c) => optionsArg(c, { datasync: (x) => x.rng.pick([true, false, 1, 'yes', undefined]) })],
   fdatasync: [fdArg, (c) => optionsArg(c)],
   syncFileRange: [fdArg, posArg, (c) => intArg(c), (c) => intArg(c, [0, 1, 2, 4, 7]), (c) => optionsArg(c)],
@@ -56,6 +58,13 @@ export const SPECS: Record<string, Gen[]> = {
   pollAdd: [fdArg, (c) => intArg(c, [1, 4, 5, 0x10, 0]), (c) => optionsArg(c)],
   pollRemove: [(c) => (c.polls.length && c.rng.chance(0.6) ? c.rng.pick(c.polls) : c.rng.chance(0.5) ? Promise.resolve(0) : hostile(c)), (c) => optionsArg(c)],
 };
+
+/** Positions of a batch: mostly as many as a small array of buffers has, some of them hostile. */
+function positionsArg(c: Ctx): unknown {
+  const r = c.rng;
+  if (r.chance(0.1)) return hostile(c);
+  return Array.from({ length: 1 + r.int(4) }, () => (r.chance(0.8) ? r.pick([0, 4096, -1]) : posArg(c)));
+}
 
 /** Methods that are not operations: lifecycle and introspection, exercised separately. */
 const NOT_OPS = new Set(['constructor', 'close', 'destroy', 'submit', 'probe', 'reap']);
@@ -124,9 +133,9 @@ export interface FuzzOptions {
 interface Tracked { settled: number; what: string }
 
 /** Methods whose second argument is memory the kernel reads or writes: [method, vectored]. */
-const DATA_OPS: Record<string, boolean> = { read: false, write: false, readv: true, writev: true };
+const DATA_OPS: Record<string, boolean> = { read: false, write: false, readv: true, writev: true, readMany: true, writeMany: true };
 /** Methods whose first argument is the file the kernel acts on. */
-const FILE_OPS = new Set(['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync', 'syncFileRange', 'fallocate', 'fadvise', 'ftruncate', 'tee', 'splice', 'pollAdd']);
+const FILE_OPS = new Set(['read', 'write', 'readv', 'writev', 'readMany', 'writeMany', 'fsync', 'fdatasync', 'syncFileRange', 'fallocate', 'fadvise', 'ftruncate', 'tee', 'splice', 'pollAdd']);
 
 function describeCall(h: Hostility, method: string, args: unknown[]): string {
   const show = (v: unknown): string => {
@@ -282,7 +291,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         tracked.push(t);
         // The guards of the views this call gave the kernel to write (other calls' damage shows in the arena check).
         const checkZones = (): void => {
-          if (method !== 'read' && method !== 'readv') return;
+          if (method !== 'read' && method !== 'readv' && method !== 'readMany') return;
           for (const z of zones) {
             const bad = z.reported ? undefined : z.arena.checkZone(z);
             if (bad !== undefined) {
@@ -297,8 +306,15 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
           // cancel() of a promise that is no request of this ring (or one
           // already settled) has nothing to cancel: it answers false at once.
           const nothingToCancel = method === 'cancel' && v === false;
-          if (!consumed && !nothingToCancel) fail('resolved-without-submitting', `${what} resolved (${String(v)}) without submitting anything`);
+          // A batch of no entries has nothing to submit: it resolves with none.
+          const emptyBatch = (method === 'readMany' || method === 'writeMany') && Array.isArray(v) && v.length === 0;
+          if (!consumed && !nothingToCancel && !emptyBatch) fail('resolved-without-submitting', `${what} resolved (${String(v)}) without submitting anything`);
           if ((method === 'openat' || method === 'openat2') && typeof v === 'number') c.disposable.push(v);
+          if ((method === 'readMany' || method === 'writeMany') && Array.isArray(v)) {
+            const bound = boundOf(h, args[1], true);
+            const total = (v as number[]).reduce((a, b) => a + b, 0);
+            if (bound !== undefined && total > bound) fail('transferred-beyond-view', `${what} resolved ${total} bytes in all, but its views really hold ${bound}`);
+          }
           if (method in DATA_OPS && typeof v === 'number') {
             const bound = boundOf(h, args[1], DATA_OPS[method]!);
             if (bound !== undefined && v > bound) fail('transferred-beyond-view', `${what} resolved ${v} bytes, but its views really hold ${bound}`);

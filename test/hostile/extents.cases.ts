@@ -50,14 +50,15 @@ function describeError(e: unknown): string {
   return e instanceof Error ? `${(e as { code?: string }).code ?? 'no code'}: ${e.message}` : inspect(e);
 }
 
-type ReadOp = 'read' | 'chain.read' | 'readv' | 'chain.readv';
-type WriteOp = 'write' | 'chain.write' | 'writev' | 'chain.writev';
+type ReadOp = 'read' | 'chain.read' | 'readv' | 'chain.readv' | 'readMany';
+type WriteOp = 'write' | 'chain.write' | 'writev' | 'chain.writev' | 'writeMany';
 
 /** Runs one data operation; resolves with the byte count, or rejects. */
 async function runRead(ring: Ring, op: ReadOp, fd: number, view: ArrayBufferView, tail: Uint8Array): Promise<number> {
   switch (op) {
     case 'read': return call('ring.read', () => ring.read(fd, view, -1));
     case 'readv': return call('ring.readv', () => ring.readv(fd, [view, tail], -1));
+    case 'readMany': return call('ring.readMany', () => ring.readMany(fd, [view, tail], [-1, -1])).then((c) => c[0]! + c[1]!);
     case 'chain.read':
     case 'chain.readv': {
       // A chain's builder validates at once and may throw (a refusal).
@@ -73,6 +74,8 @@ async function runWrite(ring: Ring, op: WriteOp, fd: number, view: ArrayBufferVi
   switch (op) {
     case 'write': return call('ring.write', () => ring.write(fd, view, 0));
     case 'writev': return call('ring.writev', () => ring.writev(fd, [view, tail], 0));
+    // The tail goes right after the view's real 6 bytes, as writev puts it.
+    case 'writeMany': return call('ring.writeMany', () => ring.writeMany(fd, [view, tail], [0, 6])).then((c) => c[0]! + c[1]!);
     case 'chain.write':
     case 'chain.writev': {
       const c = op === 'chain.write' ? ring.chain().write(fd, view, 0) : ring.chain().writev(fd, [view, tail], 0);
@@ -100,7 +103,7 @@ export async function readLies(shape: Shape): Promise<unknown> {
   const violations: string[] = [];
   const outcomes: Record<string, string> = {};
   try {
-    for (const op of ['read', 'readv', 'chain.read', 'chain.readv'] as ReadOp[]) {
+    for (const op of ['read', 'readv', 'chain.read', 'chain.readv', 'readMany'] as ReadOp[]) {
       for (const kind of LIES) {
         const what = `${op} into a view with a lying ${kind}`;
         const ab = new ArrayBuffer(4 * MB);
@@ -110,7 +113,7 @@ export async function readLies(shape: Shape): Promise<unknown> {
         await prime(ring, devnull, other);
         const view = lyingView(kind, ab, MB, 32, other, MB, 2 * MB);
         const tail = new Uint8Array(16);
-        const max = 32 + (op.endsWith('readv') ? 16 : 0);
+        const max = 32 + (op.endsWith('readv') || op === 'readMany' ? 16 : 0);
         try {
           const n = await runRead(ring, op, urandom, view, tail);
           outcomes[what] = `read ${n}`;
@@ -147,7 +150,7 @@ export async function writeLies(shape: Shape): Promise<unknown> {
   const outcomes: Record<string, string> = {};
   try {
     let k = 0;
-    for (const op of ['write', 'writev', 'chain.write', 'chain.writev'] as WriteOp[]) {
+    for (const op of ['write', 'writev', 'chain.write', 'chain.writev', 'writeMany'] as WriteOp[]) {
       for (const kind of LIES) {
         const what = `${op} from a 6-byte view with a lying ${kind}`;
         const src = pattern(64 * 1024, 21);
@@ -159,7 +162,7 @@ export async function writeLies(shape: Shape): Promise<unknown> {
         const view = lyingView(kind, ab, 1000, 6, otherAb, 8192, 20_000);
         const tail = Buffer.from('XYZ');
         const real = Buffer.from(ab, 1000, 6);
-        const expected = op.endsWith('writev') ? Buffer.concat([real, tail]) : Buffer.from(real);
+        const expected = op.endsWith('writev') || op === 'writeMany' ? Buffer.concat([real, tail]) : Buffer.from(real);
         const file = dir.path(`f${k++}`);
         writeFileSync(file, '');
         const fd = openSync(file, FS.O_WRONLY);

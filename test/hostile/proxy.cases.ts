@@ -24,11 +24,14 @@ function growingArray<T>(target: T[], k: number): T[] {
   });
 }
 
-type Vec = 'readv' | 'writev' | 'chain.readv' | 'chain.writev';
+type Vec = 'readv' | 'writev' | 'chain.readv' | 'chain.writev' | 'readMany' | 'writeMany';
 
 async function vec(ring: Ring, op: Vec, fd: number, bufs: ArrayBufferView[]): Promise<number> {
   if (op === 'readv') return call(op, () => ring.readv(fd, bufs, -1));
   if (op === 'writev') return call(op, () => ring.writev(fd, bufs, 0));
+  // A batch over the Proxy with one position: it holds one entry, or is refused.
+  if (op === 'readMany') return call(op, () => ring.readMany(fd, bufs, [-1])).then((c) => c.reduce((a, b) => a + b, 0));
+  if (op === 'writeMany') return call(op, () => ring.writeMany(fd, bufs, [0])).then((c) => c.reduce((a, b) => a + b, 0));
   // A chain's builder validates at once and may throw: that is a refusal.
   const c = op === 'chain.readv' ? ring.chain().readv(fd, bufs, -1) : ring.chain().writev(fd, bufs, 0);
   const [r] = await call('chain.submit', () => c.submit());
@@ -47,7 +50,7 @@ export async function readvProxyGrows(shape: Shape): Promise<unknown> {
   const violations: string[] = [];
   const outcomes: string[] = [];
   try {
-    for (const op of ['readv', 'chain.readv'] as Vec[]) {
+    for (const op of ['readv', 'chain.readv', 'readMany'] as Vec[]) {
       for (const k of [1, 2, 3, 4]) {
         const what = `${op} of a Proxy whose length is 1 for ${k} read(s), then 64`;
         const real = new Uint8Array(16);
@@ -85,7 +88,7 @@ export async function writevProxyGrows(shape: Shape): Promise<unknown> {
   const outcomes: string[] = [];
   try {
     let i = 0;
-    for (const op of ['writev', 'chain.writev'] as Vec[]) {
+    for (const op of ['writev', 'chain.writev', 'writeMany'] as Vec[]) {
       for (const k of [1, 2, 3, 4]) {
         const what = `${op} of a Proxy whose length is 1 for ${k} read(s), then 64`;
         const real = Buffer.from('ABCDEF');
