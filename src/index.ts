@@ -24,6 +24,7 @@ export type { Callback } from './callbacks';
 export type { ChainOptions, ChainResults, StepResult } from './chain';
 export type { TimeoutSpec, TimeoutClock, TimeoutResult } from './ops/time';
 export { Statx } from './statx';
+export { alignedBuffer } from './aligned';
 export {
   UringError, UringSystemError, AbortError, TimeoutError, errnoName,
 } from './errors';
