@@ -60,6 +60,29 @@ export function viewLength(value: unknown, name: string, index = -1): number {
   throw invalidArgType(elementName(name, index), 'an instance of Buffer, TypedArray, or DataView', value);
 }
 
+/**
+ * Reads the extent of each of `views` through the engine: its byte length
+ * (0 once detached), ArrayBuffer and byte offset, into `lens`, `bufs` and
+ * `offs` at the same index. Throws ERR_INVALID_ARG_TYPE naming `name[k]`
+ * for an element that is not a TypedArray or DataView. One brand check per
+ * view, for the batches that measure dozens at a time.
+ */
+export function measureViews(views: readonly unknown[], name: string, lens: number[], bufs: ArrayBufferLike[],
+  offs: number[]): void {
+  for (let k = 0; k < views.length; k++) {
+    const v = views[k] as ArrayBufferView;
+    if (typedArrayTag(v) !== undefined) {
+      lens[k] = typedArrayByteLength(v);
+      bufs[k] = typedArrayBuffer(v);
+      offs[k] = typedArrayByteOffset(v);
+    } else {
+      lens[k] = viewLength(v, name, k); // a DataView, or throws
+      bufs[k] = dataViewBuffer(v);
+      offs[k] = viewByteOffset(v);
+    }
+  }
+}
+
 /** The engine's ArrayBuffer of a view already known to be a TypedArray or DataView. */
 export function viewBuffer(v: ArrayBufferView): ArrayBufferLike {
   return isDataView(v) ? dataViewBuffer(v) : typedArrayBuffer(v);

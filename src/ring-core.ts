@@ -373,10 +373,14 @@ export class RingCore {
       // share one constant operation, so placing an entry stores no new
       // object but the batch in a long-lived record.
       const table = this._req;
+      // Room for the whole batch is reserved at once when the SQ can hold
+      // it (the entries then continue it, as a chain's do); a larger batch
+      // takes its entries one by one, entering the kernel as the SQ fills.
+      const whole = n <= this._sq.entries;
       let h = -1;
       for (let k = 0; k < n; k++) {
         if (k === 0 || buffers[k] !== buffers[k - 1] || lens[k] === 0 || lens[k - 1] === 0) h++;
-        const i = this.reserve(1);
+        const i = this.reserve(whole ? (k === 0 ? n : 0) : 1);
         const r = table.acquire();
         encodeEntry(this.w, i, op, held[h]!.base + offsets[k]!, lens[k]!, positions[k]!, r.slot, r.gen);
         r.op = BATCH_ENTRY;

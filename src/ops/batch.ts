@@ -8,7 +8,7 @@
 // distinct buffer once and places one SQE per entry.
 import { Operation, FileTarget } from '../operation';
 import { OpSpec } from '../opcodes';
-import { readArray, viewBuffer, viewByteOffset, viewLength } from '../memory';
+import { measureViews, readArray } from '../memory';
 import { optionsOf, requestOptions, OpOptions } from '../options';
 import { validatePosition } from '../validators';
 import { invalidArgValue, outOfRange, systemError, AbortError } from '../errors';
@@ -82,14 +82,10 @@ export function many(spec: OpSpec, target: FileTarget, buffers: unknown, positio
   const bufs = new Array<ArrayBufferLike>(n);
   const offs = new Array<number>(n);
   const at = new Array<number | bigint>(n);
+  measureViews(views, 'buffers', lens, bufs, offs);
   for (let k = 0; k < n; k++) {
-    const v = views[k];
-    const len = viewLength(v, 'buffers', k);
     // One SQE moves at most 2 GiB - 4 KiB (MAX_RW_COUNT); larger reads would be short.
-    if (len > 0x7ffff000) throw outOfRange(`buffers[${k}].byteLength`, '<= 2147479552', len);
-    lens[k] = len;
-    bufs[k] = viewBuffer(v as ArrayBufferView);
-    offs[k] = viewByteOffset(v as ArrayBufferView);
+    if (lens[k]! > 0x7ffff000) throw outOfRange(`buffers[${k}].byteLength`, '<= 2147479552', lens[k]);
     at[k] = validatePosition(pos[k], 'positions', k);
   }
   const b = new BatchOperation(op, views, lens, at, bufs, offs);
