@@ -366,7 +366,8 @@ export class RingCore {
         for (const p of held) this.pins.release(p);
         throw err;
       }
-      const state = new BatchState(b, held);
+      const state = this.batchStates.pop() ?? new BatchState();
+      state.start(b, held);
       const promise = new Promise(state.executor).then(undefined, failed) as Promise<number[]>;
       // No user code from here to the return: every entry is placed. The
       // batch (r.batch) holds the views and pins of every entry; the records
@@ -498,6 +499,9 @@ export class RingCore {
     this.w = sq.stagingArray();
     return at;
   }
+
+  /** Idle batch states, reused (see BatchState). */
+  private readonly batchStates: BatchState[] = [];
 
   /** Requests other requests can name later (poll, timeout): their user_data, by promise. */
   private readonly named = new WeakMap<Promise<unknown>, bigint>();
@@ -789,6 +793,8 @@ export class RingCore {
       for (const p of b.pins) this.pins.release(p);
       b.cleanup?.();
       b.finish();
+      b.clear();
+      if (this.batchStates.length < 16) this.batchStates.push(b);
     }
   }
 

@@ -99,8 +99,16 @@ export function many(spec: OpSpec, target: FileTarget, buffers: unknown, positio
  * record points here; the last record released gives the pins back and
  * settles the promise, so the promise never settles while the kernel may
  * still write into one of the buffers.
+ *
+ * A ring reuses its BatchStates (RingCore keeps the idle ones): the request
+ * records are long-lived, and pointing each of them at a new object per
+ * batch cost a write barrier per entry. A state goes back to the pool only
+ * once every record is released and the promise settled; nothing settled
+ * from it later (a failure's error) reads the state again.
  */
 export class BatchState {
+  batch: BatchOperation | undefined = undefined;
+  pins: Pin[] = [];
   /** Records not yet released (one per entry placed). */
   live = 0;
   /** Settled early (the ring was destroyed): the records only release. */
@@ -108,7 +116,7 @@ export class BatchState {
   aborted = false;
   /** Removes the abort listener, once the last entry is released. */
   cleanup: (() => void) | undefined = undefined;
-  readonly results: number[];
+  results: number[] = [];
   resolve: ((v: unknown) => void) | undefined = undefined;
   reject: ((e: unknown) => void) | undefined = undefined;
   readonly executor = (res: (v: unknown) => void, rej: (e: unknown) => void): void => {
@@ -116,8 +124,25 @@ export class BatchState {
     this.reject = rej;
   };
 
-  constructor(readonly batch: BatchOperation, readonly pins: Pin[]) {
+  /** Takes on a new batch. */
+  start(batch: BatchOperation, pins: Pin[]): void {
+    this.batch = batch;
+    this.pins = pins;
+    this.live = 0;
+    this.settled = false;
+    this.aborted = false;
+    this.cleanup = undefined;
     this.results = new Array<number>(batch.views.length).fill(0);
+  }
+
+  /** Forgets the batch, before the state waits for the next. */
+  clear(): void {
+    this.batch = undefined;
+    this.pins = [];
+    this.results = [];
+    this.resolve = undefined;
+    this.reject = undefined;
+    this.cleanup = undefined;
   }
 
   /** Settles the promise from the results: every count, or the first failure. */
@@ -128,7 +153,9 @@ export class BatchState {
     for (let k = 0; k < results.length; k++) {
       const res = results[k]!;
       if (res < 0) {
-        this.reject!(new Failure(res, (e) => this.error(e, k)));
+        const syscall = this.batch!.op.syscall;
+        const aborted = this.aborted;
+        this.reject!(new Failure(res, (e) => batchError(syscall, results, aborted, e, k)));
         return;
       }
     }
@@ -141,14 +168,13 @@ export class BatchState {
     this.settled = true;
     this.reject!(reason);
   }
+}
 
-  /** The error of the first failed entry: Node-shaped, with its index and every entry's result. */
-  private error(res: number, index: number): Error {
-    const op = this.batch.op;
-    const sys = systemError(res, op.syscall) as Error & { index?: number; results?: number[] };
-    sys.index = index;
-    sys.results = this.results.slice();
-    if (this.aborted && res === -125) return new AbortError(undefined, { cause: sys });
-    return sys;
-  }
+/** The error of a batch's first failed entry: Node-shaped, with its index and every entry's result. */
+function batchError(syscall: string, results: number[], aborted: boolean, res: number, index: number): Error {
+  const sys = systemError(res, syscall) as Error & { index?: number; results?: number[] };
+  sys.index = index;
+  sys.results = results.slice();
+  if (aborted && res === -125) return new AbortError(undefined, { cause: sys });
+  return sys;
 }
