@@ -66,13 +66,28 @@ export function viewLength(value: unknown, name: string, index = -1): number {
  * `offs` at the same index. Throws ERR_INVALID_ARG_TYPE naming `name[k]`
  * for an element that is not a TypedArray or DataView. One brand check per
  * view, for the batches that measure dozens at a time.
+ *
+ * `prev` is an earlier batch's measurement (its views, lengths, buffers and
+ * offsets at the same indexes). A TypedArray's buffer and byte offset never
+ * change for the life of the object (resizable buffers are refused), so a
+ * view that is the very object measured there at the same index, with the
+ * same length now, has the same buffer and offset: only its length, which
+ * detaching zeroes, is asked of the engine again.
  */
 export function measureViews(views: readonly unknown[], name: string, lens: number[], bufs: ArrayBufferLike[],
-  offs: number[]): void {
+  offs: number[], prev?: { views: readonly unknown[]; lens: readonly number[]; buffers: readonly ArrayBufferLike[]; offsets: readonly number[] }): void {
+  const pv = prev?.views;
+  const m = pv === undefined ? 0 : pv.length;
   for (let k = 0; k < views.length; k++) {
     const v = views[k] as ArrayBufferView;
     if (typedArrayTag(v) !== undefined) {
-      lens[k] = typedArrayByteLength(v);
+      const len = typedArrayByteLength(v);
+      lens[k] = len;
+      if (k < m && pv![k] === v && prev!.lens[k] === len && len !== 0) {
+        bufs[k] = prev!.buffers[k]!;
+        offs[k] = prev!.offsets[k]!;
+        continue;
+      }
       bufs[k] = typedArrayBuffer(v);
       offs[k] = typedArrayByteOffset(v);
     } else {

@@ -109,7 +109,10 @@ export class RingCore {
       this.referenced = false;
       this._n.pollRef(this._handle, false);
       // Idle for a whole turn: give back the memory of buffers no request uses.
-      if (table.live === 0) this.pins.trim();
+      if (table.live === 0) {
+        this.pins.trim();
+        this._lastBatch = undefined;
+      }
     }
   };
 
@@ -389,6 +392,7 @@ export class RingCore {
         r.index = k;
       }
       state.live = n;
+      this._lastBatch = b;
       if (!this.referenced) this.ref();
       if (signal !== undefined) {
         const listener = (): void => {
@@ -502,6 +506,12 @@ export class RingCore {
 
   /** Idle batch states, reused (see BatchState). */
   private readonly batchStates: BatchState[] = [];
+  /**
+   * @internal The last batch placed: the next one's builder reuses what it
+   * measured of the same views. Forgotten when the ring idles, as idle pins
+   * are, so that it does not keep the caller's buffers alive.
+   */
+  _lastBatch: BatchOperation | undefined = undefined;
 
   /** Requests other requests can name later (poll, timeout): their user_data, by promise. */
   private readonly named = new WeakMap<Promise<unknown>, bigint>();
@@ -937,6 +947,7 @@ export class RingCore {
     this.state = 2;
     // Nothing is in flight: every pin left is an idle one.
     this.pins.trim();
+    this._lastBatch = undefined;
     this._n.close(this._handle);
   }
 

@@ -179,13 +179,13 @@ export class Ring extends RingCore {
    */
   readMany(file: FileRef, buffers: readonly ArrayBufferView[], positions: readonly (number | bigint)[],
     options?: BatchOptions): Promise<number[]> {
-    return this._submitBatch(batch.many(OPS.read, fileTarget(file, OPS.read, this), buffers, positions, options));
+    return this._submitBatch(batch.many(OPS.read, fileTarget(file, OPS.read, this), buffers, positions, options, this._lastBatch));
   }
 
   /** The batch form of write(): writes each of `buffers` at the matching entry of `positions`; see readMany(). */
   writeMany(file: FileRef, buffers: readonly ArrayBufferView[], positions: readonly (number | bigint)[],
     options?: BatchOptions): Promise<number[]> {
-    return this._submitBatch(batch.many(OPS.write, fileTarget(file, OPS.write, this), buffers, positions, options));
+    return this._submitBatch(batch.many(OPS.write, fileTarget(file, OPS.write, this), buffers, positions, options, this._lastBatch));
   }
 
   /** Scatter read into several buffers. Resolves with the total bytes read. */

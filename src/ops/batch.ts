@@ -53,10 +53,11 @@ export class BatchOperation {
 /**
  * READ or WRITE of each of `buffers` (whole) at the matching entry of
  * `positions`, on one file. Both arrays are read once: one length, one read
- * per element.
+ * per element. `prev`, the ring's previous batch, spares re-reading the
+ * buffer and offset of views it measured already (memory.ts measureViews).
  */
 export function many(spec: OpSpec, target: FileTarget, buffers: unknown, positions: unknown,
-  options: BatchOptions | undefined): BatchOperation {
+  options: BatchOptions | undefined, prev?: BatchOperation): BatchOperation {
   const views = readArray<ArrayBufferView>(buffers, 'buffers', 'an Array of ArrayBufferViews', BATCH_MAX);
   const pos = readArray<unknown>(positions, 'positions', 'an Array of numbers or bigints', BATCH_MAX);
   if (pos.length !== views.length) {
@@ -82,7 +83,7 @@ export function many(spec: OpSpec, target: FileTarget, buffers: unknown, positio
   const bufs = new Array<ArrayBufferLike>(n);
   const offs = new Array<number>(n);
   const at = new Array<number | bigint>(n);
-  measureViews(views, 'buffers', lens, bufs, offs);
+  measureViews(views, 'buffers', lens, bufs, offs, prev);
   for (let k = 0; k < n; k++) {
     // One SQE moves at most 2 GiB - 4 KiB (MAX_RW_COUNT); larger reads would be short.
     if (lens[k]! > 0x7ffff000) throw outOfRange(`buffers[${k}].byteLength`, '<= 2147479552', lens[k]);

@@ -323,7 +323,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
               fail('read-landed-elsewhere', `${what} read ${v} bytes of /dev/zero, but the view's own bytes were not all written (${z.what})`);
             }
           }
-          if (FILE_OPS.has(method) && (args[0] instanceof FixedFile || (method === 'splice' && args[2] instanceof FixedFile))) {
+          if (FILE_OPS.has(method) && !emptyBatch && (args[0] instanceof FixedFile || (method === 'splice' && args[2] instanceof FixedFile))) {
             fail('fixed-slot-used-as-fd', `${what} resolved (${String(v)}) on a ring with no registered files: a slot went to the kernel as a plain fd`);
           }
           checkZones();

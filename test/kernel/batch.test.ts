@@ -173,6 +173,36 @@ describe('readMany/writeMany refuse bad input before any SQE', () => {
   });
 });
 
+describe('readMany across batches', () => {
+  it('views seen in the previous batch are measured again: a swapped, detached or moved view is caught', async () => {
+    const ring = new Ring({ entries: 8 });
+    const fd = openSync('/dev/zero', 'r');
+    try {
+      const a = new Uint8Array(new ArrayBuffer(64)).fill(1);
+      const b = new Uint8Array(new ArrayBuffer(64)).fill(1);
+      const views: Uint8Array[] = [a.subarray(0, 16), b.subarray(16, 32)];
+      assert.deepEqual(await ring.readMany(fd, views, [0, 0]), [16, 16]);
+      assert.equal(a.subarray(0, 16).every((x) => x === 0), true);
+      assert.equal(b.subarray(16, 32).every((x) => x === 0), true);
+      // Same array, one element replaced by a view elsewhere: the read lands there.
+      a.fill(1);
+      b.fill(1);
+      views[1] = a.subarray(40, 48);
+      assert.deepEqual(await ring.readMany(fd, views, [0, 0]), [16, 8]);
+      assert.equal(a.subarray(40, 48).every((x) => x === 0), true);
+      assert.equal(b.every((x) => x === 1), true, 'the replaced view was not written');
+      // The buffer of a view used before is transferred away: refused, nothing read.
+      const moved = structuredClone(a.buffer, { transfer: [a.buffer] });
+      await assert.rejects(ring.readMany(fd, views, [0, 0]), { code: 'ERR_INVALID_ARG_VALUE', message: /buffers\[0\]/ });
+      assert.equal(new Uint8Array(moved).subarray(48).every((x) => x === 1), true);
+      assert.equal(ring.pending, 0);
+    } finally {
+      closeSync(fd);
+      await ring.close();
+    }
+  });
+});
+
 describe('readMany in flight', () => {
   it('destroy() rejects the batch at once; the memory stays held until the kernel lets go', async () => {
     const ring = new Ring({ entries: 8 });
