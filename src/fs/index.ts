@@ -122,7 +122,7 @@ function readFile_(path: unknown, options?: unknown): Promise<Buffer | string> {
     return fsp.readFile(path as string, o as never);
   }
   if (signal?.aborted) return aborted(signal);
-  return run(() => readFileRing(e!, kernelPath(path, shown), enc, signal));
+  return readFileRing(e!, path, shown, enc, signal);
 }
 
 function writeLike(path: unknown, data: unknown, options: unknown, defaultFlag: number,

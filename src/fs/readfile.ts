@@ -14,18 +14,20 @@
 // only at the close's CQE.
 import { AT_FDCWD, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, O_CLOEXEC, O_RDONLY } from '../constants';
 import { OPS } from '../opcodes';
-import { FileTarget, slotTarget } from '../operation';
-import { closeSlot, openPath as openOp } from '../ops/paths';
-import * as data from '../ops/data';
+import { FileTarget, Operation, slotTarget } from '../operation';
+import { internalAddress } from '../memory';
 import { systemError } from '../errors';
 import { Failure, settle } from '../requests';
 import type { Engine } from './backend';
-import { KernelPath, closeFd, openPath, statxFd, statxPath } from './submit';
+import { KernelPath, closeFd, kernelPath, openPath, statxFd, statxPath } from './submit';
 import { statxIsFile, statxSize } from './stats';
-import { checkAborted, owned, readRest } from './whole';
+import { checkAborted, readRest } from './whole';
 
 /** Size of each of the chain's reads. */
 export const FIRST_READ = 64 * 1024;
+/** Room for the path of a chain's open (PATH_MAX with its NUL); longer paths get their own copy. */
+const PATH_ROOM = 4096;
+const PATH_AT = 2 * FIRST_READ;
 const POOL_MAX = 256;
 
 type Out = Buffer | string;
@@ -37,24 +39,41 @@ function decode(buf: Buffer, encoding: BufferEncoding | undefined): Out {
 const openError = (res: number, path: string): Failure => new Failure(res, (r) => systemError(r, 'open', { path }));
 const readError = (res: number): Failure => new Failure(res, (r) => systemError(r, 'read'));
 
-/** One readFile chain in flight; pooled, with its handlers bound once. */
+/**
+ * One readFile chain in flight; pooled, with its operations and handlers
+ * made once. Its scratch memory (the two reads' buffers and the path) is the
+ * library's own and never handed out, so nothing can detach or free it: each
+ * request holds it (Operation.hold) and it needs no per-request pin. A chain
+ * is reused only after the CQE of its close, when the kernel is done with
+ * all of it.
+ */
 class Chain {
   engine!: Engine;
   slot = -1;
-  readonly scratch = Buffer.allocUnsafeSlow(2 * FIRST_READ);
-  readonly first = this.scratch.subarray(0, FIRST_READ);
-  readonly second = this.scratch.subarray(FIRST_READ);
+  readonly scratch = Buffer.allocUnsafeSlow(PATH_AT + PATH_ROOM);
+  readonly base = internalAddress(this.scratch);
+  readonly openOp = new Operation(OPS.openat, 'open');
+  readonly firstOp = this.readOp(0);
+  readonly secondOp = this.readOp(FIRST_READ);
+  readonly closeOp = new Operation(OPS.closeDirect);
+  readonly ops = [this.openOp, this.firstOp, this.secondOp];
+  /** The path when it was not copied into the scratch memory. */
   path: KernelPath | undefined = undefined;
+  /** The path as given (a string), or undefined when `path` holds it. */
+  text: string | undefined = undefined;
   shown = '';
   encoding: BufferEncoding | undefined = undefined;
   signal: AbortSignal | undefined = undefined;
+  /** CQEs of the chain still to come. */
+  pending = 0;
   openRes = 0;
   readRes = 0;
+  secondRes = 0;
   resolve: ((v: Out | Failure) => void) | undefined = undefined;
   readonly executor = (res: (v: Out | Failure) => void): void => { this.resolve = res; };
-  readonly onOpen = (res: number): void => { this.openRes = res; };
-  readonly onRead = (res: number): void => { this.readRes = res; };
-  readonly onSecond = (res: number): void => { this.settle(res); };
+  readonly onOpen = (res: number): void => { this.openRes = res; if (--this.pending === 0) this.settle(); };
+  readonly onRead = (res: number): void => { this.readRes = res; if (--this.pending === 0) this.settle(); };
+  readonly onSecond = (res: number): void => { this.secondRes = res; if (--this.pending === 0) this.settle(); };
   readonly handlers = [this.onOpen, this.onRead, this.onSecond];
   readonly onClosed = (): void => {
     this.engine.slots.give(this.slot);
@@ -62,11 +81,59 @@ class Chain {
     release(this);
   };
 
-  private settle(second: number): void {
+  constructor() {
+    const o = this.openOp;
+    o.fd = AT_FDCWD;
+    o.opFlags = O_RDONLY;
+  }
+
+  private readOp(at: number): Operation {
+    const op = new Operation(OPS.read, 'read');
+    op.addr = this.base + at;
+    op.len = FIRST_READ;
+    op.off = -1;
+    op.hold = this.scratch;
+    return op;
+  }
+
+  /**
+   * Fills the chain's operations for `slot` and a path: a string short
+   * enough is encoded into the scratch memory, anything else copied by
+   * kernelPath() (which throws, before anything is reserved, for a path it
+   * refuses).
+   */
+  arm(slot: number, raw: unknown, shown: string): void {
+    const o = this.openOp;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (typeof raw === 'string' && raw.length * 3 < PATH_ROOM) {
+      const n = this.scratch.write(raw, PATH_AT, PATH_ROOM - 1, 'utf8');
+      this.scratch[PATH_AT + n] = 0;
+      o.addr = this.base + PATH_AT;
+      o.hold = this.scratch;
+      this.path = undefined;
+      this.text = raw;
+    } else {
+      const p = kernelPath(raw, shown);
+      o.addr = internalAddress(p.bytes);
+      o.hold = p;
+      this.path = p;
+      this.text = undefined;
+    }
+    this.slot = slot;
+    this.shown = shown;
+    o.flags = 0;
+    o.fileIndex = slot + 1;
+    this.firstOp.flags = 0;
+    this.firstOp.file(slotTarget(slot));
+    this.secondOp.flags = 0;
+    this.secondOp.file(slotTarget(slot));
+    this.pending = 3;
+  }
+
+  private settle(): void {
     const resolve = this.resolve!;
-    const { openRes, readRes, shown, encoding, signal, path } = this;
+    const { openRes, readRes, secondRes: second, shown, encoding, signal } = this;
     this.resolve = undefined;
-    this.path = undefined;
     this.signal = undefined;
     if (openRes < 0) {
       // The slot was never filled.
@@ -82,7 +149,8 @@ class Chain {
       return;
     }
     if (second === 0) {
-      const out = owned(this.first, readRes);
+      const out = Buffer.allocUnsafeSlow(readRes);
+      this.scratch.copy(out, 0, 0, readRes);
       this.close();
       resolve(decode(out, encoding));
       return;
@@ -91,10 +159,11 @@ class Chain {
     // buffer of the size the path's statx gives (a hint: reading stops only
     // at a read of 0).
     const head = Buffer.allocUnsafeSlow(readRes + second);
-    this.first.copy(head, 0, 0, readRes);
-    this.second.copy(head, readRes, 0, second);
+    this.scratch.copy(head, 0, 0, readRes);
+    this.scratch.copy(head, readRes, FIRST_READ, FIRST_READ + second);
     const e = this.engine;
-    statxPath(e.ring, path!, 0, 'stat')
+    const path = this.path ?? kernelPath(this.text!, shown);
+    statxPath(e.ring, path, 0, 'stat')
       .then((st) => (statxIsFile(st) ? statxSize(st) : 0), () => 0)
       .then((size) => readRest(e, slotTarget(this.slot), size, signal, head))
       .then(
@@ -105,8 +174,12 @@ class Chain {
 
   /** Closes the slot; it is free again at the close's CQE. */
   private close(): void {
+    const op = this.closeOp;
+    op.flags = 0;
+    op.fileIndex = this.slot + 1;
+    op.slot = this.slot;
     try {
-      this.engine.ring._startInternal(closeSlot(this.slot), this.onClosed);
+      this.engine.ring._startInternal(op, this.onClosed);
     } catch {
       // The ring is closed: its file table, and the file, went with it.
     }
@@ -115,36 +188,28 @@ class Chain {
 
 const pool: Chain[] = [];
 function release(c: Chain): void {
+  c.path = undefined;
+  c.text = undefined;
   if (pool.length < POOL_MAX) pool.push(c);
 }
 
 const LINKS = [IOSQE_IO_LINK, IOSQE_IO_HARDLINK, 0];
 
 /**
- * Reads a whole file by path. `p` is the path's bytes (NUL-terminated),
- * `p.shown` its string for errors.
+ * Reads a whole file by path: `raw` the path as given (a string, a Buffer
+ * or a file: URL), `shown` its string for errors.
  */
-export function readFileRing(e: Engine, p: KernelPath, encoding: BufferEncoding | undefined,
+export function readFileRing(e: Engine, raw: unknown, shown: string, encoding: BufferEncoding | undefined,
   signal: AbortSignal | undefined): Promise<Out> {
   const slot = e.chains ? e.slots.take() : -1;
-  if (slot < 0) return readPlain(e, p, encoding, signal);
+  if (slot < 0) return readPlain(e, kernelPath(raw, shown), encoding, signal);
   const c = pool.pop() ?? new Chain();
-  c.engine = e;
-  c.slot = slot;
-  c.path = p;
-  c.shown = p.shown;
-  c.encoding = encoding;
-  c.signal = signal;
-  c.openRes = 0;
-  c.readRes = 0;
-  // The scratch buffer is the library's own, never seen by the caller.
-  const ops = [
-    openOp(p, O_RDONLY, 0, AT_FDCWD, slot + 1, 'open'),
-    data.rw(OPS.read, slotTarget(slot), c.first, -1, 'read'),
-    data.rw(OPS.read, slotTarget(slot), c.second, -1, 'read'),
-  ];
   try {
-    e.ring._submitLinked(ops, LINKS, c.handlers);
+    c.arm(slot, raw, shown);
+    c.engine = e;
+    c.encoding = encoding;
+    c.signal = signal;
+    e.ring._submitLinked(c.ops, LINKS, c.handlers);
   } catch (err) {
     e.slots.give(slot);
     c.slot = -1;

@@ -332,6 +332,29 @@ bothModes('paths: bytes, symlink types and recursive mkdir as Node', () => {
       return out;
     });
   });
+  it('readFile of long and multibyte paths, up to and past PATH_MAX, as Node', async () => {
+    // Components of 200 bytes; `fill` UTF-16 units each (1 to 4 bytes apiece in UTF-8).
+    const deep = (d: string, fill: string, bytes: number): string => {
+      const part = fill.repeat(Math.floor(200 / Buffer.byteLength(fill)));
+      let p = d;
+      while (Buffer.byteLength(p) + Buffer.byteLength(part) + 8 < bytes) p = join(p, part);
+      return p;
+    };
+    for (const [fill, bytes] of [['a', 1500], ['é', 1500], ['€', 3000], ['😀', 4000], ['a', 4090], ['a', 5000]] as const) {
+      await outcome(async (api, d) => {
+        const dir = deep(d, fill, bytes);
+        const out: unknown[] = [];
+        try { fs.mkdirSync(dir, { recursive: true }); } catch (e) { out.push((e as Error & { code: string }).code); }
+        const p = `${dir}/f`;
+        try { fs.writeFileSync(p, `${fill}:${bytes}`); } catch (e) { out.push((e as Error & { code: string }).code); }
+        out.push(Buffer.byteLength(p) >= 4096, await api.readFile(p, 'utf8'));
+        // A short path after a long one, through the same pooled chain.
+        fs.writeFileSync(join(d, 's'), 'short');
+        out.push(await api.readFile(join(d, 's'), 'utf8'));
+        return out;
+      });
+    }
+  });
   it('symlink refuses an unknown type string and ignores other types', async () => {
     for (const type of ['bogus', '', 'DIR', 'dir', 'file', 'junction', 5, null, undefined]) {
       await outcome((api, d) => api.symlink('target', join(d, 'l'), type as string));
