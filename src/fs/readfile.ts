@@ -1,17 +1,18 @@
 // readFile on the ring. One submission reads a small file to its end:
 //
-//   OPENAT into a free direct-descriptor slot  (IOSQE_IO_LINK)
+//   OPENAT into a direct-descriptor slot       (IOSQE_IO_LINK)
 //   READ 64 KiB from the slot, file position   (IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK)
 //   READ 64 KiB more, file position            (IOSQE_FIXED_FILE)
 //
 // A short read is no proof of the end (a pipe, procfs, a file that grows):
 // only a read that returns 0 is. The hard link makes the second read run
-// whatever the first returned; when it returns 0 the file is whole, and a
-// CLOSE of the slot follows in the next submission (the result does not wait
-// for it). When it returns data, reading goes on from the same open file
-// until a read returns 0, then the slot is closed. A failed open cancels both
-// reads, and its slot was never filled. The slot returns to the free list
-// only at the close's CQE.
+// whatever the first returned; when it returns 0 the file is whole. When it
+// returns data, reading goes on from the same open file until a read returns
+// 0. A failed open cancels both reads, and leaves the slot as it was.
+//
+// The file is not closed by a CLOSE of its own: the slot is retired
+// (slots.ts), and the next chain's OPENAT into it replaces the file; a slot
+// no chain reused by the end of the turn is closed then.
 import { AT_FDCWD, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, O_CLOEXEC, O_RDONLY } from '../constants';
 import { OPS } from '../opcodes';
 import { FileTarget, Operation, slotTarget } from '../operation';
@@ -44,8 +45,8 @@ const readError = (res: number): Failure => new Failure(res, (r) => systemError(
  * made once. Its scratch memory (the two reads' buffers and the path) is the
  * library's own and never handed out, so nothing can detach or free it: each
  * request holds it (Operation.hold) and it needs no per-request pin. A chain
- * is reused only after the CQE of its close, when the kernel is done with
- * all of it.
+ * is reused only after the last CQE of its requests, when the kernel is done
+ * with all of it.
  */
 class Chain {
   engine!: Engine;
@@ -55,7 +56,6 @@ class Chain {
   readonly openOp = new Operation(OPS.openat, 'open');
   readonly firstOp = this.readOp(0);
   readonly secondOp = this.readOp(FIRST_READ);
-  readonly closeOp = new Operation(OPS.closeDirect);
   readonly ops = [this.openOp, this.firstOp, this.secondOp];
   /** The path when it was not copied into the scratch memory. */
   path: KernelPath | undefined = undefined;
@@ -75,11 +75,6 @@ class Chain {
   readonly onRead = (res: number): void => { this.readRes = res; if (--this.pending === 0) this.settle(); };
   readonly onSecond = (res: number): void => { this.secondRes = res; if (--this.pending === 0) this.settle(); };
   readonly handlers = [this.onOpen, this.onRead, this.onSecond];
-  readonly onClosed = (): void => {
-    this.engine.slots.give(this.slot);
-    this.slot = -1;
-    release(this);
-  };
 
   constructor() {
     const o = this.openOp;
@@ -135,23 +130,15 @@ class Chain {
     const { openRes, readRes, secondRes: second, shown, encoding, signal } = this;
     this.resolve = undefined;
     this.signal = undefined;
-    if (openRes < 0) {
-      // The slot was never filled.
-      this.engine.slots.give(this.slot);
-      this.slot = -1;
-      release(this);
-      resolve(openError(openRes, shown));
-      return;
-    }
-    if (readRes < 0 || second < 0) {
-      this.close();
-      resolve(readError(readRes < 0 ? readRes : second));
+    if (openRes < 0 || readRes < 0 || second < 0) {
+      this.done();
+      resolve(openRes < 0 ? openError(openRes, shown) : readError(readRes < 0 ? readRes : second));
       return;
     }
     if (second === 0) {
       const out = Buffer.allocUnsafeSlow(readRes);
       this.scratch.copy(out, 0, 0, readRes);
-      this.close();
+      this.done();
       resolve(decode(out, encoding));
       return;
     }
@@ -162,27 +149,25 @@ class Chain {
     this.scratch.copy(head, 0, 0, readRes);
     this.scratch.copy(head, readRes, FIRST_READ, FIRST_READ + second);
     const e = this.engine;
+    const slot = this.slot;
     const path = this.path ?? kernelPath(this.text!, shown);
+    // The chain goes back to the pool; the slot stays with this read.
+    this.slot = -1;
+    release(this);
     statxPath(e.ring, path, 0, 'stat')
       .then((st) => (statxIsFile(st) ? statxSize(st) : 0), () => 0)
-      .then((size) => readRest(e, slotTarget(this.slot), size, signal, head))
+      .then((size) => readRest(e, slotTarget(slot), size, signal, head))
       .then(
-      (b) => { this.close(); resolve(decode(b, encoding)); },
-      (err) => { this.close(); resolve(new Failure(0, () => err)); },
+      (b) => { e.slots.retire(slot); resolve(decode(b, encoding)); },
+      (err) => { e.slots.retire(slot); resolve(new Failure(0, () => err)); },
     );
   }
 
-  /** Closes the slot; it is free again at the close's CQE. */
-  private close(): void {
-    const op = this.closeOp;
-    op.flags = 0;
-    op.fileIndex = this.slot + 1;
-    op.slot = this.slot;
-    try {
-      this.engine.ring._startInternal(op, this.onClosed);
-    } catch {
-      // The ring is closed: its file table, and the file, went with it.
-    }
+  /** Retires the slot (its file is closed by the next open over it, or at the end of the turn) and pools the chain. */
+  private done(): void {
+    this.engine.slots.retire(this.slot);
+    this.slot = -1;
+    release(this);
   }
 }
 
@@ -201,7 +186,7 @@ const LINKS = [IOSQE_IO_LINK, IOSQE_IO_HARDLINK, 0];
  */
 export function readFileRing(e: Engine, raw: unknown, shown: string, encoding: BufferEncoding | undefined,
   signal: AbortSignal | undefined): Promise<Out> {
-  const slot = e.chains ? e.slots.take() : -1;
+  const slot = e.chains ? e.slots.takeForOpen() : -1;
   if (slot < 0) return readPlain(e, kernelPath(raw, shown), encoding, signal);
   const c = pool.pop() ?? new Chain();
   try {
@@ -211,7 +196,8 @@ export function readFileRing(e: Engine, raw: unknown, shown: string, encoding: B
     c.signal = signal;
     e.ring._submitLinked(c.ops, LINKS, c.handlers);
   } catch (err) {
-    e.slots.give(slot);
+    // Nothing was submitted: the slot is as it was taken (a retired one still holds its file).
+    e.slots.retire(slot);
     c.slot = -1;
     release(c);
     return Promise.reject(err);
