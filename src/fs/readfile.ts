@@ -18,7 +18,7 @@ import { OPS } from '../opcodes';
 import { FileTarget, Operation, slotTarget } from '../operation';
 import { internalAddress } from '../memory';
 import { systemError } from '../errors';
-import { Failure, settle } from '../requests';
+import { Failure } from '../requests';
 import type { Engine } from './backend';
 import { KernelPath, closeFd, kernelPath, openPath, statxFd, statxPath } from './submit';
 import { statxIsFile, statxSize } from './stats';
@@ -69,8 +69,27 @@ class Chain {
   openRes = 0;
   readRes = 0;
   secondRes = 0;
-  resolve: ((v: Out | Failure) => void) | undefined = undefined;
-  readonly executor = (res: (v: Out | Failure) => void): void => { this.resolve = res; };
+  /** The outcome, kept until the caller's promise takes it in finish(). */
+  result: Out | Failure | undefined = undefined;
+  resolve: ((v: undefined) => void) | undefined = undefined;
+  readonly executor = (res: (v: undefined) => void): void => { this.resolve = res; };
+  /**
+   * The reaction that settles the caller's promise: the chain's own promise
+   * resolves with undefined (no thenable lookup on a Buffer) and this hands
+   * over the result, or throws the error here, on the caller's await chain,
+   * so that its stack shows the caller. The chain is pooled only now.
+   */
+  readonly finish = (): Out => {
+    const v = this.result!;
+    this.result = undefined;
+    release(this);
+    if (v instanceof Failure) {
+      const err = v.build(v.res);
+      if (err instanceof Error) Error.captureStackTrace(err, this.finish);
+      throw err;
+    }
+    return v;
+  };
   readonly onOpen = (res: number): void => { this.openRes = res; if (--this.pending === 0) this.settle(); };
   readonly onRead = (res: number): void => { this.readRes = res; if (--this.pending === 0) this.settle(); };
   readonly onSecond = (res: number): void => { this.secondRes = res; if (--this.pending === 0) this.settle(); };
@@ -126,20 +145,18 @@ class Chain {
   }
 
   private settle(): void {
-    const resolve = this.resolve!;
     const { openRes, readRes, secondRes: second, shown, encoding, signal } = this;
-    this.resolve = undefined;
     this.signal = undefined;
     if (openRes < 0 || readRes < 0 || second < 0) {
-      this.done();
-      resolve(openRes < 0 ? openError(openRes, shown) : readError(readRes < 0 ? readRes : second));
+      this.retire();
+      this.end(openRes < 0 ? openError(openRes, shown) : readError(readRes < 0 ? readRes : second));
       return;
     }
     if (second === 0) {
       const out = Buffer.allocUnsafeSlow(readRes);
       this.scratch.copy(out, 0, 0, readRes);
-      this.done();
-      resolve(decode(out, encoding));
+      this.retire();
+      this.end(decode(out, encoding));
       return;
     }
     // More than the chain read: go on reading the same open file, into one
@@ -149,25 +166,26 @@ class Chain {
     this.scratch.copy(head, 0, 0, readRes);
     this.scratch.copy(head, readRes, FIRST_READ, FIRST_READ + second);
     const e = this.engine;
-    const slot = this.slot;
-    const path = this.path ?? kernelPath(this.text!, shown);
-    // The chain goes back to the pool; the slot stays with this read.
-    this.slot = -1;
-    release(this);
-    statxPath(e.ring, path, 0, 'stat')
+    statxPath(e.ring, this.path ?? kernelPath(this.text!, shown), 0, 'stat')
       .then((st) => (statxIsFile(st) ? statxSize(st) : 0), () => 0)
-      .then((size) => readRest(e, slotTarget(slot), size, signal, head))
+      .then((size) => readRest(e, slotTarget(this.slot), size, signal, head))
       .then(
-      (b) => { e.slots.retire(slot); resolve(decode(b, encoding)); },
-      (err) => { e.slots.retire(slot); resolve(new Failure(0, () => err)); },
+      (b) => { this.retire(); this.end(decode(b, encoding)); },
+      (err) => { this.retire(); this.end(new Failure(0, () => err)); },
     );
   }
 
-  /** Retires the slot (its file is closed by the next open over it, or at the end of the turn) and pools the chain. */
-  private done(): void {
+  /** The slot's file is no longer used: the next open over the slot, or the end of the turn, closes it. */
+  private retire(): void {
     this.engine.slots.retire(this.slot);
     this.slot = -1;
-    release(this);
+  }
+
+  private end(v: Out | Failure): void {
+    const resolve = this.resolve!;
+    this.resolve = undefined;
+    this.result = v;
+    resolve(undefined);
   }
 }
 
@@ -202,7 +220,7 @@ export function readFileRing(e: Engine, raw: unknown, shown: string, encoding: B
     release(c);
     return Promise.reject(err);
   }
-  const done = settle(new Promise<Out | Failure>(c.executor) as Promise<Out>);
+  const done = new Promise<undefined>(c.executor).then(c.finish);
   return signal === undefined ? done : done.then((v) => { checkAborted(signal); return v; });
 }
 
