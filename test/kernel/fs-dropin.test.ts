@@ -65,6 +65,30 @@ bothModes('files read to their real end', (tmp) => {
     });
   }
 
+  it('readFile of a file that grows while it is read returns a prefix of its final bytes, at least as long as it was', async () => {
+    const p = join(tmp.dir, 'grows');
+    // Starts just under the chain's first read and grows past both of its reads.
+    fs.writeFileSync(p, Buffer.alloc(60_000, 0x30));
+    const src = `const fs=require('fs');let k=0;const t=setInterval(()=>{
+      fs.appendFileSync(${JSON.stringify(p)},Buffer.alloc(1000,65+(k%26)));if(++k===150)clearInterval(t);},1);`;
+    const child = spawn(process.execPath, ['-e', src], { stdio: 'ignore' });
+    let done = false;
+    const exited = new Promise<void>((res) => child.on('exit', () => { done = true; res(); }));
+    const got: Buffer[] = [];
+    while (!done) {
+      const before = fs.statSync(p).size;
+      const b = await ufs.readFile(p);
+      assert.ok(b.length >= before, `${b.length} bytes read of a file of ${before}`);
+      got.push(b);
+    }
+    await exited;
+    got.push(await ufs.readFile(p));
+    const final = fs.readFileSync(p);
+    assert.equal(final.length, 210_000);
+    for (const b of got) assert.ok(final.subarray(0, b.length).equals(b));
+    assert.equal(got[got.length - 1]!.length, final.length);
+  });
+
   it('readFile of a FIFO whose writer writes three times returns every byte', async (t) => {
     const results: Buffer[] = [];
     for (const api of [ufs as unknown as Api, nfs]) {

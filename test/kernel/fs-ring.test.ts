@@ -72,6 +72,24 @@ describe('uring/fs on an io_uring ring', () => {
     assert.equal(fdinfo(e.ring).files.size, 0);
   });
 
+  it('a failed open over a retired slot reads nothing of the file still in it', async (t) => {
+    const e = engine();
+    if (!e?.chains) { t.skip('kernel lacks IORING_FEAT_LINKED_FILE or file slots'); return; }
+    const a = join(tmp.dir, 'retired-a');
+    const b = join(tmp.dir, 'retired-b');
+    fs.writeFileSync(a, 'first file');
+    fs.writeFileSync(b, 'second file');
+    await slotsSettle();
+    // Same turn: each call opens over the slot the previous one retired.
+    assert.equal(await ufs.readFile(a, 'utf8'), 'first file');
+    await assert.rejects(ufs.readFile(join(tmp.dir, 'missing'), 'utf8'), { code: 'ENOENT', syscall: 'open' });
+    await assert.rejects(ufs.readFile(join(tmp.dir, 'retired-a', 'x')), { code: 'ENOTDIR', syscall: 'open' });
+    assert.equal(await ufs.readFile(b, 'utf8'), 'second file');
+    await slotsSettle();
+    assert.equal(e.slots.used, 0);
+    assert.equal(fdinfo(e.ring).files.size, 0);
+  });
+
   it('a failed open in the chain frees its slot and reports the open error', async () => {
     const e = engine()!;
     await assert.rejects(ufs.readFile(join(tmp.dir, 'missing')), { code: 'ENOENT', syscall: 'open' });
