@@ -53,6 +53,8 @@ class Chain {
   slot = -1;
   readonly scratch = Buffer.allocUnsafeSlow(PATH_AT + PATH_ROOM);
   readonly base = internalAddress(this.scratch);
+  /** The first read's bytes as a plain Uint8Array: its subarray() is cheaper than Buffer.copy()'s checks. */
+  readonly firstBytes = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, FIRST_READ);
   readonly openOp = new Operation(OPS.openat, 'open');
   readonly firstOp = this.readOp(0);
   readonly secondOp = this.readOp(FIRST_READ);
@@ -154,7 +156,7 @@ class Chain {
     }
     if (second === 0) {
       const out = Buffer.allocUnsafeSlow(readRes);
-      this.scratch.copy(out, 0, 0, readRes);
+      out.set(this.firstBytes.subarray(0, readRes));
       this.retire();
       this.end(decode(out, encoding));
       return;
