@@ -202,7 +202,8 @@ const LINKS = [IOSQE_IO_LINK, IOSQE_IO_HARDLINK, 0];
 
 /**
  * Reads a whole file by path: `raw` the path as given (a string, a Buffer
- * or a file: URL), `shown` its string for errors.
+ * or a file: URL), already checked by plainPath() (no NUL), `shown` its
+ * string for errors.
  */
 export function readFileRing(e: Engine, raw: unknown, shown: string, encoding: BufferEncoding | undefined,
   signal: AbortSignal | undefined): Promise<Out> {
