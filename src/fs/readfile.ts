@@ -12,7 +12,7 @@
 //
 // The file is not closed by a CLOSE of its own: the slot is retired
 // (slots.ts), and the next chain's OPENAT into it replaces the file; a slot
-// no chain reused by the end of the turn is closed then.
+// no chain reused once the pending promise reactions have run is closed then.
 import { AT_FDCWD, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, O_CLOEXEC, O_RDONLY } from '../constants';
 import { OPS } from '../opcodes';
 import { FileTarget, Operation, slotTarget } from '../operation';
@@ -177,7 +177,7 @@ class Chain {
     );
   }
 
-  /** The slot's file is no longer used: the next open over the slot, or the end of the turn, closes it. */
+  /** The slot's file is no longer used: the next open over the slot closes it, or a CLOSE soon after (slots.ts). */
   private retire(): void {
     this.engine.slots.retire(this.slot);
     this.slot = -1;

@@ -8,9 +8,10 @@
 // A readFile chain done with its file retires the slot instead of closing
 // it: an openat into an occupied slot replaces the file there (the kernel
 // releases the old one), so the next chain opens over it and no CLOSE is
-// needed while readFiles follow each other. Slots still retired when the
-// event loop reaches its check phase are closed then, so a file is not kept
-// open past the turn in which its readFile finished.
+// needed while readFiles follow each other. Slots still retired once the
+// promise reactions of the moment have run (a nextTick queued from a
+// reaction runs when the microtask queue is empty) are closed then, so a
+// file is not kept open while the program goes on to other work.
 import { RLIMIT_NOFILE } from '../constants';
 import { closeSlot } from '../ops/paths';
 import type { Ring } from '../ring';
@@ -69,12 +70,12 @@ export class SlotTable {
     return this.nRetired > 0 ? this.retired[--this.nRetired]! : this.take();
   }
 
-  /** A slot whose file is no longer used: reused by the next open, or closed at the end of this turn. */
+  /** A slot whose file is no longer used: reused by the next open, or closed when the microtask queue is empty. */
   retire(slot: number): void {
     this.retired[this.nRetired++] = slot;
     if (!this.sweepScheduled) {
       this.sweepScheduled = true;
-      setImmediate(this.sweepCb);
+      process.nextTick(this.sweepCb);
     }
   }
 
