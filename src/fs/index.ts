@@ -104,7 +104,14 @@ function open_(path: fsp.FileHandle | string | Buffer | URL, flags?: string | nu
  * const text = await fs.readFile('/etc/hostname', 'utf8');
  * ```
  */
-export const readFile = rejecting(readFile_) as {
+// Not rejecting(readFile_): no rest-parameter array and closure per call on the hottest path.
+export const readFile = function readFile(path: unknown, options?: unknown): Promise<Buffer | string> {
+  try {
+    return readFile_(path, options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+} as {
   (path: PathOrHandle, options?: ({ encoding?: null; flag?: OpenMode } & Abortable) | null): Promise<Buffer>;
   (path: PathOrHandle, options: ({ encoding: BufferEncoding; flag?: OpenMode } & Abortable) | BufferEncoding): Promise<string>;
   (path: PathOrHandle, options?: (ObjectEncodingOptions & Abortable & { flag?: OpenMode }) | BufferEncoding | null): Promise<string | Buffer>;
@@ -122,7 +129,7 @@ function readFile_(path: unknown, options?: unknown): Promise<Buffer | string> {
     return fsp.readFile(path as string, o as never);
   }
   if (signal?.aborted) return aborted(signal);
-  return run(() => readFileRing(e!, kernelPath(path, shown), enc, signal));
+  return readFileRing(e!, path, shown, enc, signal);
 }
 
 function writeLike(path: unknown, data: unknown, options: unknown, defaultFlag: number,

@@ -1,31 +1,34 @@
 // readFile on the ring. One submission reads a small file to its end:
 //
-//   OPENAT into a free direct-descriptor slot  (IOSQE_IO_LINK)
+//   OPENAT into a direct-descriptor slot       (IOSQE_IO_LINK)
 //   READ 64 KiB from the slot, file position   (IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK)
 //   READ 64 KiB more, file position            (IOSQE_FIXED_FILE)
 //
 // A short read is no proof of the end (a pipe, procfs, a file that grows):
 // only a read that returns 0 is. The hard link makes the second read run
-// whatever the first returned; when it returns 0 the file is whole, and a
-// CLOSE of the slot follows in the next submission (the result does not wait
-// for it). When it returns data, reading goes on from the same open file
-// until a read returns 0, then the slot is closed. A failed open cancels both
-// reads, and its slot was never filled. The slot returns to the free list
-// only at the close's CQE.
+// whatever the first returned; when it returns 0 the file is whole. When it
+// returns data, reading goes on from the same open file until a read returns
+// 0. A failed open cancels both reads, and leaves the slot as it was.
+//
+// The file is not closed by a CLOSE of its own: the slot is retired
+// (slots.ts), and the next chain's OPENAT into it replaces the file; a slot
+// no chain reused once the pending promise reactions have run is closed then.
 import { AT_FDCWD, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, O_CLOEXEC, O_RDONLY } from '../constants';
 import { OPS } from '../opcodes';
-import { FileTarget, slotTarget } from '../operation';
-import { closeSlot, openPath as openOp } from '../ops/paths';
-import * as data from '../ops/data';
+import { FileTarget, Operation, slotTarget } from '../operation';
+import { internalAddress } from '../memory';
 import { systemError } from '../errors';
-import { Failure, settle } from '../requests';
+import { Failure } from '../requests';
 import type { Engine } from './backend';
-import { KernelPath, closeFd, openPath, statxFd, statxPath } from './submit';
+import { KernelPath, closeFd, kernelPath, openPath, statxFd, statxPath } from './submit';
 import { statxIsFile, statxSize } from './stats';
-import { checkAborted, owned, readRest } from './whole';
+import { checkAborted, readRest } from './whole';
 
 /** Size of each of the chain's reads. */
 export const FIRST_READ = 64 * 1024;
+/** Room for the path of a chain's open (PATH_MAX with its NUL); longer paths get their own copy. */
+const PATH_ROOM = 4096;
+const PATH_AT = 2 * FIRST_READ;
 const POOL_MAX = 256;
 
 type Out = Buffer | string;
@@ -37,121 +40,190 @@ function decode(buf: Buffer, encoding: BufferEncoding | undefined): Out {
 const openError = (res: number, path: string): Failure => new Failure(res, (r) => systemError(r, 'open', { path }));
 const readError = (res: number): Failure => new Failure(res, (r) => systemError(r, 'read'));
 
-/** One readFile chain in flight; pooled, with its handlers bound once. */
+/**
+ * One readFile chain in flight; pooled, with its operations and handlers
+ * made once. Its scratch memory (the two reads' buffers and the path) is the
+ * library's own and never handed out, so nothing can detach or free it: each
+ * request holds it (Operation.hold) and it needs no per-request pin. A chain
+ * is reused only after the last CQE of its requests, when the kernel is done
+ * with all of it.
+ */
 class Chain {
   engine!: Engine;
   slot = -1;
-  readonly scratch = Buffer.allocUnsafeSlow(2 * FIRST_READ);
-  readonly first = this.scratch.subarray(0, FIRST_READ);
-  readonly second = this.scratch.subarray(FIRST_READ);
+  readonly scratch = Buffer.allocUnsafeSlow(PATH_AT + PATH_ROOM);
+  readonly base = internalAddress(this.scratch);
+  /** The first read's bytes as a plain Uint8Array: its subarray() is cheaper than Buffer.copy()'s checks. */
+  readonly firstBytes = new Uint8Array(this.scratch.buffer, this.scratch.byteOffset, FIRST_READ);
+  readonly openOp = new Operation(OPS.openat, 'open');
+  readonly firstOp = this.readOp(0);
+  readonly secondOp = this.readOp(FIRST_READ);
+  readonly ops = [this.openOp, this.firstOp, this.secondOp];
+  /** The path when it was not copied into the scratch memory. */
   path: KernelPath | undefined = undefined;
+  /** The path as given (a string), or undefined when `path` holds it. */
+  text: string | undefined = undefined;
   shown = '';
   encoding: BufferEncoding | undefined = undefined;
   signal: AbortSignal | undefined = undefined;
+  /** CQEs of the chain still to come. */
+  pending = 0;
   openRes = 0;
   readRes = 0;
-  resolve: ((v: Out | Failure) => void) | undefined = undefined;
-  readonly executor = (res: (v: Out | Failure) => void): void => { this.resolve = res; };
-  readonly onOpen = (res: number): void => { this.openRes = res; };
-  readonly onRead = (res: number): void => { this.readRes = res; };
-  readonly onSecond = (res: number): void => { this.settle(res); };
-  readonly handlers = [this.onOpen, this.onRead, this.onSecond];
-  readonly onClosed = (): void => {
-    this.engine.slots.give(this.slot);
-    this.slot = -1;
+  secondRes = 0;
+  /** The outcome, kept until the caller's promise takes it in finish(). */
+  result: Out | Failure | undefined = undefined;
+  resolve: ((v: undefined) => void) | undefined = undefined;
+  readonly executor = (res: (v: undefined) => void): void => { this.resolve = res; };
+  /**
+   * The reaction that settles the caller's promise: the chain's own promise
+   * resolves with undefined (no thenable lookup on a Buffer) and this hands
+   * over the result, or throws the error here, on the caller's await chain,
+   * so that its stack shows the caller. The chain is pooled only now.
+   */
+  readonly finish = (): Out => {
+    const v = this.result!;
+    this.result = undefined;
     release(this);
-  };
-
-  private settle(second: number): void {
-    const resolve = this.resolve!;
-    const { openRes, readRes, shown, encoding, signal, path } = this;
-    this.resolve = undefined;
-    this.path = undefined;
-    this.signal = undefined;
-    if (openRes < 0) {
-      // The slot was never filled.
-      this.engine.slots.give(this.slot);
-      this.slot = -1;
-      release(this);
-      resolve(openError(openRes, shown));
-      return;
+    if (v instanceof Failure) {
+      const err = v.build(v.res);
+      if (err instanceof Error) Error.captureStackTrace(err, this.finish);
+      throw err;
     }
-    if (readRes < 0 || second < 0) {
-      this.close();
-      resolve(readError(readRes < 0 ? readRes : second));
+    return v;
+  };
+  readonly onOpen = (res: number): void => { this.openRes = res; if (--this.pending === 0) this.settle(); };
+  readonly onRead = (res: number): void => { this.readRes = res; if (--this.pending === 0) this.settle(); };
+  readonly onSecond = (res: number): void => { this.secondRes = res; if (--this.pending === 0) this.settle(); };
+  readonly handlers = [this.onOpen, this.onRead, this.onSecond];
+
+  constructor() {
+    const o = this.openOp;
+    o.fd = AT_FDCWD;
+    o.opFlags = O_RDONLY;
+  }
+
+  private readOp(at: number): Operation {
+    const op = new Operation(OPS.read, 'read');
+    op.addr = this.base + at;
+    op.len = FIRST_READ;
+    op.off = -1;
+    op.hold = this.scratch;
+    return op;
+  }
+
+  /**
+   * Fills the chain's operations for `slot` and a path: a string short
+   * enough is encoded into the scratch memory, anything else copied by
+   * kernelPath() (which throws, before anything is reserved, for a path it
+   * refuses).
+   */
+  arm(slot: number, raw: unknown, shown: string): void {
+    const o = this.openOp;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (typeof raw === 'string' && raw.length * 3 < PATH_ROOM) {
+      const n = this.scratch.write(raw, PATH_AT, PATH_ROOM - 1, 'utf8');
+      this.scratch[PATH_AT + n] = 0;
+      o.addr = this.base + PATH_AT;
+      o.hold = this.scratch;
+      this.path = undefined;
+      this.text = raw;
+    } else {
+      const p = kernelPath(raw, shown);
+      o.addr = internalAddress(p.bytes);
+      o.hold = p;
+      this.path = p;
+      this.text = undefined;
+    }
+    this.slot = slot;
+    this.shown = shown;
+    o.flags = 0;
+    o.fileIndex = slot + 1;
+    this.firstOp.flags = 0;
+    this.firstOp.file(slotTarget(slot));
+    this.secondOp.flags = 0;
+    this.secondOp.file(slotTarget(slot));
+    this.pending = 3;
+  }
+
+  private settle(): void {
+    const { openRes, readRes, secondRes: second, shown, encoding, signal } = this;
+    this.signal = undefined;
+    if (openRes < 0 || readRes < 0 || second < 0) {
+      this.retire();
+      this.end(openRes < 0 ? openError(openRes, shown) : readError(readRes < 0 ? readRes : second));
       return;
     }
     if (second === 0) {
-      const out = owned(this.first, readRes);
-      this.close();
-      resolve(decode(out, encoding));
+      const out = Buffer.allocUnsafeSlow(readRes);
+      out.set(this.firstBytes.subarray(0, readRes));
+      this.retire();
+      this.end(decode(out, encoding));
       return;
     }
     // More than the chain read: go on reading the same open file, into one
     // buffer of the size the path's statx gives (a hint: reading stops only
     // at a read of 0).
     const head = Buffer.allocUnsafeSlow(readRes + second);
-    this.first.copy(head, 0, 0, readRes);
-    this.second.copy(head, readRes, 0, second);
+    this.scratch.copy(head, 0, 0, readRes);
+    this.scratch.copy(head, readRes, FIRST_READ, FIRST_READ + second);
     const e = this.engine;
-    statxPath(e.ring, path!, 0, 'stat')
+    statxPath(e.ring, this.path ?? kernelPath(this.text!, shown), 0, 'stat')
       .then((st) => (statxIsFile(st) ? statxSize(st) : 0), () => 0)
       .then((size) => readRest(e, slotTarget(this.slot), size, signal, head))
       .then(
-      (b) => { this.close(); resolve(decode(b, encoding)); },
-      (err) => { this.close(); resolve(new Failure(0, () => err)); },
+      (b) => { this.retire(); this.end(decode(b, encoding)); },
+      (err) => { this.retire(); this.end(new Failure(0, () => err)); },
     );
   }
 
-  /** Closes the slot; it is free again at the close's CQE. */
-  private close(): void {
-    try {
-      this.engine.ring._startInternal(closeSlot(this.slot), this.onClosed);
-    } catch {
-      // The ring is closed: its file table, and the file, went with it.
-    }
+  /** The slot's file is no longer used: the next open over the slot closes it, or a CLOSE soon after (slots.ts). */
+  private retire(): void {
+    this.engine.slots.retire(this.slot);
+    this.slot = -1;
+  }
+
+  private end(v: Out | Failure): void {
+    const resolve = this.resolve!;
+    this.resolve = undefined;
+    this.result = v;
+    resolve(undefined);
   }
 }
 
 const pool: Chain[] = [];
 function release(c: Chain): void {
+  c.path = undefined;
+  c.text = undefined;
   if (pool.length < POOL_MAX) pool.push(c);
 }
 
 const LINKS = [IOSQE_IO_LINK, IOSQE_IO_HARDLINK, 0];
 
 /**
- * Reads a whole file by path. `p` is the path's bytes (NUL-terminated),
- * `p.shown` its string for errors.
+ * Reads a whole file by path: `raw` the path as given (a string, a Buffer
+ * or a file: URL), already checked by plainPath() (no NUL), `shown` its
+ * string for errors.
  */
-export function readFileRing(e: Engine, p: KernelPath, encoding: BufferEncoding | undefined,
+export function readFileRing(e: Engine, raw: unknown, shown: string, encoding: BufferEncoding | undefined,
   signal: AbortSignal | undefined): Promise<Out> {
-  const slot = e.chains ? e.slots.take() : -1;
-  if (slot < 0) return readPlain(e, p, encoding, signal);
+  const slot = e.chains ? e.slots.takeForOpen() : -1;
+  if (slot < 0) return readPlain(e, kernelPath(raw, shown), encoding, signal);
   const c = pool.pop() ?? new Chain();
-  c.engine = e;
-  c.slot = slot;
-  c.path = p;
-  c.shown = p.shown;
-  c.encoding = encoding;
-  c.signal = signal;
-  c.openRes = 0;
-  c.readRes = 0;
-  // The scratch buffer is the library's own, never seen by the caller.
-  const ops = [
-    openOp(p, O_RDONLY, 0, AT_FDCWD, slot + 1, 'open'),
-    data.rw(OPS.read, slotTarget(slot), c.first, -1, 'read'),
-    data.rw(OPS.read, slotTarget(slot), c.second, -1, 'read'),
-  ];
   try {
-    e.ring._submitLinked(ops, LINKS, c.handlers);
+    c.arm(slot, raw, shown);
+    c.engine = e;
+    c.encoding = encoding;
+    c.signal = signal;
+    e.ring._submitLinked(c.ops, LINKS, c.handlers);
   } catch (err) {
-    e.slots.give(slot);
+    // Nothing was submitted: the slot is as it was taken (a retired one still holds its file).
+    e.slots.retire(slot);
     c.slot = -1;
     release(c);
     return Promise.reject(err);
   }
-  const done = settle(new Promise<Out | Failure>(c.executor) as Promise<Out>);
+  const done = new Promise<undefined>(c.executor).then(c.finish);
   return signal === undefined ? done : done.then((v) => { checkAborted(signal); return v; });
 }
 

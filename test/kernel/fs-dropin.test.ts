@@ -65,6 +65,30 @@ bothModes('files read to their real end', (tmp) => {
     });
   }
 
+  it('readFile of a file that grows while it is read returns a prefix of its final bytes, at least as long as it was', async () => {
+    const p = join(tmp.dir, 'grows');
+    // Starts just under the chain's first read and grows past both of its reads.
+    fs.writeFileSync(p, Buffer.alloc(60_000, 0x30));
+    const src = `const fs=require('fs');let k=0;const t=setInterval(()=>{
+      fs.appendFileSync(${JSON.stringify(p)},Buffer.alloc(1000,65+(k%26)));if(++k===150)clearInterval(t);},1);`;
+    const child = spawn(process.execPath, ['-e', src], { stdio: 'ignore' });
+    let done = false;
+    const exited = new Promise<void>((res) => child.on('exit', () => { done = true; res(); }));
+    const got: Buffer[] = [];
+    while (!done) {
+      const before = fs.statSync(p).size;
+      const b = await ufs.readFile(p);
+      assert.ok(b.length >= before, `${b.length} bytes read of a file of ${before}`);
+      got.push(b);
+    }
+    await exited;
+    got.push(await ufs.readFile(p));
+    const final = fs.readFileSync(p);
+    assert.equal(final.length, 210_000);
+    for (const b of got) assert.ok(final.subarray(0, b.length).equals(b));
+    assert.equal(got[got.length - 1]!.length, final.length);
+  });
+
   it('readFile of a FIFO whose writer writes three times returns every byte', async (t) => {
     const results: Buffer[] = [];
     for (const api of [ufs as unknown as Api, nfs]) {
@@ -331,6 +355,29 @@ bothModes('paths: bytes, symlink types and recursive mkdir as Node', () => {
       out.push(names(d));
       return out;
     });
+  });
+  it('readFile of long and multibyte paths, up to and past PATH_MAX, as Node', async () => {
+    // Components of 200 bytes; `fill` UTF-16 units each (1 to 4 bytes apiece in UTF-8).
+    const deep = (d: string, fill: string, bytes: number): string => {
+      const part = fill.repeat(Math.floor(200 / Buffer.byteLength(fill)));
+      let p = d;
+      while (Buffer.byteLength(p) + Buffer.byteLength(part) + 8 < bytes) p = join(p, part);
+      return p;
+    };
+    for (const [fill, bytes] of [['a', 1500], ['é', 1500], ['€', 3000], ['😀', 4000], ['a', 4090], ['a', 5000]] as const) {
+      await outcome(async (api, d) => {
+        const dir = deep(d, fill, bytes);
+        const out: unknown[] = [];
+        try { fs.mkdirSync(dir, { recursive: true }); } catch (e) { out.push((e as Error & { code: string }).code); }
+        const p = `${dir}/f`;
+        try { fs.writeFileSync(p, `${fill}:${bytes}`); } catch (e) { out.push((e as Error & { code: string }).code); }
+        out.push(Buffer.byteLength(p) >= 4096, await api.readFile(p, 'utf8'));
+        // A short path after a long one, through the same pooled chain.
+        fs.writeFileSync(join(d, 's'), 'short');
+        out.push(await api.readFile(join(d, 's'), 'utf8'));
+        return out;
+      });
+    }
   });
   it('symlink refuses an unknown type string and ignores other types', async () => {
     for (const type of ['bogus', '', 'DIR', 'dir', 'file', 'junction', 5, null, undefined]) {

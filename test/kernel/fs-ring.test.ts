@@ -13,6 +13,12 @@ import { fdinfo, openFdCount, tempDir } from '../helpers';
 
 const FS_MODULE = join(__dirname, '..', '..', 'src', 'fs', 'index.js');
 
+/** Lets the loop turn until uring/fs has closed the slots of finished readFiles (at most 100 turns). */
+async function slotsSettle(): Promise<void> {
+  const e = engine();
+  for (let k = 0; k < 100 && (e?.slots.used ?? 0) > 0; k++) await new Promise((r) => setImmediate(r));
+}
+
 describe('uring/fs on an io_uring ring', () => {
   const tmp = tempDir('uring-fs-ring-');
   before(async () => { await ufs._setBackend('auto'); });
@@ -26,7 +32,7 @@ describe('uring/fs on an io_uring ring', () => {
     assert.equal(JSON.parse(JSON.stringify(ufs.backend)).kind, 'io_uring');
   });
 
-  it('readFile of a small file is one enter of three linked SQEs (open, read, read to the end), then a close of the slot', async (t) => {
+  it('readFile of a small file is one enter of three linked SQEs (open, read, read to the end); its slot is closed once the reactions of the moment have run', async (t) => {
     const e = engine();
     if (!e?.chains) { t.skip('kernel lacks IORING_FEAT_LINKED_FILE or file slots'); return; }
     const p = join(tmp.dir, 'small');
@@ -34,11 +40,55 @@ describe('uring/fs on an io_uring ring', () => {
     const before = e.ring.stats;
     assert.equal((await ufs.readFile(p)).toString(), 'chain me');
     const afterStats = e.ring.stats;
-    // The chain is one enter; the close follows in its own, which the
-    // result does not wait for.
-    assert.equal(afterStats.submitted - before.submitted, 4);
-    assert.equal(afterStats.enters - before.enters, 2);
-    for (let k = 0; k < 100 && e.slots.used > 0; k++) await new Promise((r) => setImmediate(r));
+    // The chain is one enter; the result does not wait for the close.
+    assert.equal(afterStats.submitted - before.submitted, 3);
+    assert.equal(afterStats.enters - before.enters, 1);
+    // No readFile followed: the file is out of the table before the next macrotask.
+    await new Promise((r) => setImmediate(r));
+    assert.equal(fdinfo(e.ring).files.size, 0);
+    await slotsSettle();
+    assert.equal(e.ring.stats.submitted - before.submitted, 4);
+    assert.equal(e.slots.used, 0);
+    assert.equal(fdinfo(e.ring).files.size, 0);
+  });
+
+  it('readFiles in a row open over the slot the previous one retired, with no close between them', async (t) => {
+    const e = engine();
+    if (!e?.chains) { t.skip('kernel lacks IORING_FEAT_LINKED_FILE or file slots'); return; }
+    const paths = [0, 1, 2, 3].map((k) => {
+      const p = join(tmp.dir, `row${k}`);
+      fs.writeFileSync(p, `row ${k}`);
+      return p;
+    });
+    await slotsSettle();
+    const before = e.ring.stats;
+    // Every readFile here is started from the continuation of the previous
+    // one, before the microtask queue empties, and finds its slot retired.
+    const got: string[] = [];
+    for (const p of paths) got.push(await ufs.readFile(p, 'utf8'));
+    assert.deepEqual(got, ['row 0', 'row 1', 'row 2', 'row 3']);
+    assert.equal(e.slots.used, 1);
+    const closes = e.ring.stats.submitted - before.submitted - 3 * paths.length;
+    assert.ok(closes >= 0 && closes < paths.length, `${closes} closes between ${paths.length} chains`);
+    await slotsSettle();
+    assert.equal(e.slots.used, 0);
+    assert.equal(fdinfo(e.ring).files.size, 0);
+  });
+
+  it('a failed open over a retired slot reads nothing of the file still in it', async (t) => {
+    const e = engine();
+    if (!e?.chains) { t.skip('kernel lacks IORING_FEAT_LINKED_FILE or file slots'); return; }
+    const a = join(tmp.dir, 'retired-a');
+    const b = join(tmp.dir, 'retired-b');
+    fs.writeFileSync(a, 'first file');
+    fs.writeFileSync(b, 'second file');
+    await slotsSettle();
+    // Each call, from the previous one's continuation, opens over the slot it retired.
+    assert.equal(await ufs.readFile(a, 'utf8'), 'first file');
+    await assert.rejects(ufs.readFile(join(tmp.dir, 'missing'), 'utf8'), { code: 'ENOENT', syscall: 'open' });
+    await assert.rejects(ufs.readFile(join(tmp.dir, 'retired-a', 'x')), { code: 'ENOTDIR', syscall: 'open' });
+    assert.equal(await ufs.readFile(b, 'utf8'), 'second file');
+    await slotsSettle();
     assert.equal(e.slots.used, 0);
     assert.equal(fdinfo(e.ring).files.size, 0);
   });
@@ -47,6 +97,7 @@ describe('uring/fs on an io_uring ring', () => {
     const e = engine()!;
     await assert.rejects(ufs.readFile(join(tmp.dir, 'missing')), { code: 'ENOENT', syscall: 'open' });
     await assert.rejects(ufs.readFile(tmp.dir), { code: 'EISDIR', syscall: 'read' });
+    await slotsSettle();
     assert.equal(e.slots.used, 0);
     assert.equal(fdinfo(e.ring).files.size, 0);
   });
@@ -63,6 +114,7 @@ describe('uring/fs on an io_uring ring', () => {
     const reads = Array.from({ length: 500 }, (_, k) => ufs.readFile(paths[k % paths.length]!));
     const got = await Promise.all(reads);
     got.forEach((b, k) => assert.ok((b as Buffer).equals(fs.readFileSync(paths[k % paths.length]!)), `read ${k}`));
+    await slotsSettle();
     assert.equal(e.slots.used, 0);
     assert.equal(fdinfo(e.ring).files.size, 0);
     assert.equal(openFdCount(), fds);
