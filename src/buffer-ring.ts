@@ -114,6 +114,8 @@ export class BufferRing {
   noBufferRetries = 0;
   private readonly ring: RingCore;
   private readonly mem: OwnedMemory;
+  /** All of `mem`, for copying data out. */
+  private readonly whole: Buffer;
   private readonly tailView: Uint16Array;
   private readonly halves: Uint16Array;
   private readonly entries: Uint32Array;
@@ -149,6 +151,7 @@ export class BufferRing {
     const ringBytes = Math.ceil((count * ENTRY) / PAGE) * PAGE;
     this.mem = ownedMemory(ringBytes + count * size);
     this.dataOffset = ringBytes;
+    this.whole = Buffer.from(this.mem.buffer);
     this.entries = new Uint32Array(this.mem.buffer, 0, (count * ENTRY) / 4);
     this.tailView = new Uint16Array(this.mem.buffer, 0, 8);
     this.halves = new Uint16Array(this.mem.buffer, 0, (count * ENTRY) / 2);
@@ -269,14 +272,42 @@ export class BufferRing {
 
   private readonly leaseCb = (res: number, flags: number): ProvidedBuffer => this._lease(res, flags);
 
+  /**
+   * @internal The data a CQE delivered, copied into a new Buffer, its
+   * provided buffer given straight back: _lease() and release() in one,
+   * without the objects (multishot receives, once per chunk).
+   */
+  _copyOut(res: number, flags: number): Buffer {
+    const chunk = Buffer.allocUnsafe(res);
+    if ((flags & CQE_F_BUFFER) === 0) return chunk.fill(0);
+    const bid = flags >>> CQE_BUFFER_SHIFT;
+    let at = this.dataOffset + bid * this.size;
+    if (this.incremental) {
+      const start = this.consumed[bid]!;
+      at += start;
+      if ((flags & CQE_F_BUF_MORE) !== 0) this.consumed[bid] = start + res;
+      else { this.consumed[bid] = 0; this.kernelHolds[bid] = 0; }
+    } else {
+      this.kernelHolds[bid] = 0;
+    }
+    this.whole.copy(chunk, 0, at, at + res);
+    if (this.leases[bid] === 0) this.giveBack(bid);
+    return chunk;
+  }
+
   /** @internal A lease ended; the buffer goes back once the kernel and every lease are done with it. */
   _unlease(bid: number): void {
     if (bid < 0) return;
-    if (--this.leases[bid]! !== 0 || this.kernelHolds[bid] !== 0 || this.closed) return;
+    if (--this.leases[bid]! !== 0) return;
+    this.giveBack(bid);
+  }
+
+  private giveBack(bid: number): void {
+    if (this.kernelHolds[bid] !== 0 || this.closed) return;
     this.put(bid);
     this.publish();
     this.returns++;
-    for (const w of this.waiters.splice(0)) w.resolve();
+    if (this.waiters.length > 0) for (const w of this.waiters.splice(0)) w.resolve();
   }
 
   /**
