@@ -291,9 +291,24 @@ export class BufferRing {
       this.kernelHolds[bid] = 0;
     }
     this.whole.copy(chunk, 0, at, at + res);
-    if (this.leases[bid] === 0) this.giveBack(bid);
+    if (this.leases[bid] === 0 && this.kernelHolds[bid] === 0 && !this.closed) {
+      // Written back now, published once for the whole batch of CQEs.
+      this.put(bid);
+      this.returns++;
+      if (!this.publishQueued) {
+        this.publishQueued = true;
+        this.ring._afterBatch(this.publishCb);
+      }
+    }
     return chunk;
   }
+
+  private publishQueued = false;
+  private readonly publishCb = (): void => {
+    this.publishQueued = false;
+    this.publish();
+    if (this.waiters.length > 0) for (const w of this.waiters.splice(0)) w.resolve();
+  };
 
   /** @internal A lease ended; the buffer goes back once the kernel and every lease are done with it. */
   _unlease(bid: number): void {

@@ -89,6 +89,8 @@ export class RingCore {
   private microFlushes = 0;
   private resetScheduled = false;
   private reaping = false;
+  /** Run once the CQEs being dispatched have all been handled (see _afterBatch). */
+  private readonly batchEnd: (() => void)[] = [];
   private referenced = true;
   private unrefScheduled = false;
   private closePromise: Promise<void> | undefined;
@@ -595,6 +597,29 @@ export class RingCore {
   }
 
   /**
+   * @internal Runs `fn` once the batch of CQEs being dispatched has been
+   * handled, or now when none is: work that per-CQE handlers can share,
+   * such as publishing a buffer ring's tail once for all the buffers they
+   * gave back.
+   */
+  _afterBatch(fn: () => void): void {
+    if (this.reaping) this.batchEnd.push(fn);
+    else fn();
+  }
+
+  private endBatch(): void {
+    const fns = this.batchEnd;
+    for (let k = 0; k < fns.length; k++) {
+      try {
+        fns[k]!();
+      } catch (err) {
+        process.nextTick(rethrow, err);
+      }
+    }
+    fns.length = 0;
+  }
+
+  /**
    * @internal Reads every available CQE and settles its request, each exactly
    * once. A batch is copied out and the CQ head published before any of it
    * is dispatched, so a handler that throws (a user's listener called from
@@ -652,10 +677,12 @@ export class RingCore {
             process.nextTick(rethrow, err);
           }
         }
+        if (this.batchEnd.length > 0) this.endBatch();
         // A handler may have destroyed the ring and released its mappings.
         if ((this.state as number) === 2) break;
       }
     } finally {
+      if (this.batchEnd.length > 0) this.endBatch();
       this.reaping = false;
     }
     this.stats_.completed += count;
