@@ -36,6 +36,8 @@ const ENTRY = 16; // struct io_uring_buf { u64 addr; u32 len; u16 bid; u16 resv;
 const PAGE = 4096;
 
 const groups = new WeakMap<object, Set<number>>();
+const typedArraySet = Function.prototype.call.bind(Object.getPrototypeOf(Uint8Array.prototype).set) as
+  (target: Uint8Array, source: Uint8Array) => void;
 
 /** How to create a provided-buffer ring. */
 export interface BufferRingOptions {
@@ -114,8 +116,6 @@ export class BufferRing {
   noBufferRetries = 0;
   private readonly ring: RingCore;
   private readonly mem: OwnedMemory;
-  /** All of `mem`, for copying data out. */
-  private readonly whole: Buffer;
   private readonly tailView: Uint16Array;
   private readonly halves: Uint16Array;
   private readonly entries: Uint32Array;
@@ -151,7 +151,6 @@ export class BufferRing {
     const ringBytes = Math.ceil((count * ENTRY) / PAGE) * PAGE;
     this.mem = ownedMemory(ringBytes + count * size);
     this.dataOffset = ringBytes;
-    this.whole = Buffer.from(this.mem.buffer);
     this.entries = new Uint32Array(this.mem.buffer, 0, (count * ENTRY) / 4);
     this.tailView = new Uint16Array(this.mem.buffer, 0, 8);
     this.halves = new Uint16Array(this.mem.buffer, 0, (count * ENTRY) / 2);
@@ -290,7 +289,7 @@ export class BufferRing {
     } else {
       this.kernelHolds[bid] = 0;
     }
-    this.whole.copy(chunk, 0, at, at + res);
+    typedArraySet(chunk, new Uint8Array(this.mem.buffer, at, res));
     if (this.leases[bid] === 0 && this.kernelHolds[bid] === 0 && !this.closed) {
       // Written back now, published once for the whole batch of CQEs.
       this.put(bid);
