@@ -296,8 +296,15 @@ export function recvMultishot(ring: RingCore, fd: FileTarget, bufGroup: number, 
   return start(ring, op, onCqe, group);
 }
 
+/** send of one caller's buffer with MSG_NOSIGNAL (its memory is pinned until the CQE). */
+export function sendFrom(ring: RingCore, fd: FileTarget, data: Uint8Array, onCqe: CqeHandler, group?: RefGroup): void {
+  const op = sendOp(OPS.send, fd, data);
+  op.group = group;
+  ring._startInternal(op, onCqe);
+}
+
 /**
- * The plain sends of one socket, one in flight at a time, through one
+ * @internal The plain sends of one socket, one in flight at a time, through one
  * Operation. It is filled again only once the ring has released the request
  * that carried it (after its CQE: the record then no longer holds it), so
  * nothing the kernel may still read is changed; until then a new one is made.
