@@ -499,10 +499,12 @@ export class RingCore {
     // Submissions made during one turn go to the kernel together. Completions
     // that arrive inline can trigger more submissions from microtasks; after
     // a bounded number of such rounds the flush moves to the check phase so
-    // that timers and other I/O get their turn.
+    // that timers and other I/O get their turn. The count restarts at each
+    // completion wake-up, and at the check phase of a turn that used half
+    // the limit: so no turn exceeds it, and every turn gets at least half,
+    // without a setImmediate in every turn that submits.
     if (this.microFlushes < MICROTASK_FLUSH_LIMIT) {
-      this.microFlushes++;
-      if (!this.resetScheduled) {
+      if (++this.microFlushes >= MICROTASK_FLUSH_LIMIT / 2 && !this.resetScheduled) {
         this.resetScheduled = true;
         setImmediate(this.resetCb);
       }
