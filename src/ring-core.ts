@@ -36,6 +36,10 @@ function rethrow(err: unknown): void {
 }
 
 const MICROTASK_FLUSH_LIMIT = 64;
+// The turn's flush is a reaction to an already resolved promise: a microtask,
+// like queueMicrotask(), without the AsyncResource Node makes for each of those.
+const resolved = Promise.resolve();
+const promiseThen = Promise.prototype.then;
 const DEFAULT_CLOSE_GRACE_MS = 250;
 
 
@@ -98,7 +102,13 @@ export class RingCore {
   private probe_: Probe | undefined;
   private readonly creds: Credentials;
   private credEpoch: number;
-  private readonly flushCb = (): void => this.flush();
+  private readonly flushCb = (): void => {
+    try {
+      this.flush();
+    } catch (err) {
+      process.nextTick(rethrow, err);
+    }
+  };
   private readonly readableCb = (): void => this.onReadable();
   private readonly resetCb = (): void => { this.resetScheduled = false; this.microFlushes = 0; };
   private readonly unrefCb = (): void => {
@@ -508,7 +518,7 @@ export class RingCore {
         this.resetScheduled = true;
         setImmediate(this.resetCb);
       }
-      queueMicrotask(this.flushCb);
+      promiseThen.call(resolved, this.flushCb);
     } else {
       setImmediate(this.flushCb);
     }
