@@ -331,6 +331,18 @@ export class Sends {
     this.req = undefined;
     this.req = this.ring._startInternal(op, onCqe);
   }
+
+  /**
+   * The last send completed: drop its buffer, so that an idle socket does
+   * not keep it (and the pool it was cut from) alive. Only once the ring
+   * has released the request, whose release gives the pin back.
+   */
+  done(): void {
+    const op = this.op;
+    if (op === undefined || this.req?.op === op) return;
+    op.view = undefined;
+    op.pin = undefined;
+  }
 }
 
 /** Largest gather a single sendmsg takes (IOV_MAX). */

@@ -167,6 +167,7 @@ export class Sender {
 
   private sent(res: number): void {
     this.inFlight = false;
+    this.sends?.done();
     if (this.aborted) return;
     if (res < 0) {
       this.o.onError(res);
