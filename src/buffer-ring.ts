@@ -36,6 +36,8 @@ const ENTRY = 16; // struct io_uring_buf { u64 addr; u32 len; u16 bid; u16 resv;
 const PAGE = 4096;
 
 const groups = new WeakMap<object, Set<number>>();
+const typedArraySet = Function.prototype.call.bind(Object.getPrototypeOf(Uint8Array.prototype).set) as
+  (target: Uint8Array, source: Uint8Array) => void;
 
 /** How to create a provided-buffer ring. */
 export interface BufferRingOptions {
@@ -269,14 +271,57 @@ export class BufferRing {
 
   private readonly leaseCb = (res: number, flags: number): ProvidedBuffer => this._lease(res, flags);
 
+  /**
+   * @internal The data a CQE delivered, copied into a new Buffer, its
+   * provided buffer given straight back: _lease() and release() in one,
+   * without the objects (multishot receives, once per chunk).
+   */
+  _copyOut(res: number, flags: number): Buffer {
+    const chunk = Buffer.allocUnsafe(res);
+    if ((flags & CQE_F_BUFFER) === 0) return chunk.fill(0);
+    const bid = flags >>> CQE_BUFFER_SHIFT;
+    let at = this.dataOffset + bid * this.size;
+    if (this.incremental) {
+      const start = this.consumed[bid]!;
+      at += start;
+      if ((flags & CQE_F_BUF_MORE) !== 0) this.consumed[bid] = start + res;
+      else { this.consumed[bid] = 0; this.kernelHolds[bid] = 0; }
+    } else {
+      this.kernelHolds[bid] = 0;
+    }
+    typedArraySet(chunk, new Uint8Array(this.mem.buffer, at, res));
+    if (this.leases[bid] === 0 && this.kernelHolds[bid] === 0 && !this.closed) {
+      // Written back now, published once for the whole batch of CQEs.
+      this.put(bid);
+      this.returns++;
+      if (!this.publishQueued) {
+        this.publishQueued = true;
+        this.ring._afterBatch(this.publishCb);
+      }
+    }
+    return chunk;
+  }
+
+  private publishQueued = false;
+  private readonly publishCb = (): void => {
+    this.publishQueued = false;
+    this.publish();
+    if (this.waiters.length > 0) for (const w of this.waiters.splice(0)) w.resolve();
+  };
+
   /** @internal A lease ended; the buffer goes back once the kernel and every lease are done with it. */
   _unlease(bid: number): void {
     if (bid < 0) return;
-    if (--this.leases[bid]! !== 0 || this.kernelHolds[bid] !== 0 || this.closed) return;
+    if (--this.leases[bid]! !== 0) return;
+    this.giveBack(bid);
+  }
+
+  private giveBack(bid: number): void {
+    if (this.kernelHolds[bid] !== 0 || this.closed) return;
     this.put(bid);
     this.publish();
     this.returns++;
-    for (const w of this.waiters.splice(0)) w.resolve();
+    if (this.waiters.length > 0) for (const w of this.waiters.splice(0)) w.resolve();
   }
 
   /**

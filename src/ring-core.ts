@@ -39,6 +39,10 @@ function rethrow(err: unknown): void {
 const MICROTASK_FLUSH_LIMIT = 64;
 /** The operation every batch entry's record carries; the batch itself holds the entry's memory. */
 const BATCH_ENTRY = new Operation(OPS.read);
+// The turn's flush is a reaction to an already resolved promise: a microtask,
+// like queueMicrotask(), without the AsyncResource Node makes for each of those.
+const resolved = Promise.resolve();
+const promiseThen = Promise.prototype.then;
 const DEFAULT_CLOSE_GRACE_MS = 250;
 
 
@@ -92,6 +96,8 @@ export class RingCore {
   private microFlushes = 0;
   private resetScheduled = false;
   private reaping = false;
+  /** Run once the CQEs being dispatched have all been handled (see _afterBatch). */
+  private readonly batchEnd: (() => void)[] = [];
   private referenced = true;
   private unrefScheduled = false;
   private closePromise: Promise<void> | undefined;
@@ -99,7 +105,13 @@ export class RingCore {
   private probe_: Probe | undefined;
   private readonly creds: Credentials;
   private credEpoch: number;
-  private readonly flushCb = (): void => this.flush();
+  private readonly flushCb = (): void => {
+    try {
+      this.flush();
+    } catch (err) {
+      process.nextTick(rethrow, err);
+    }
+  };
   private readonly readableCb = (): void => this.onReadable();
   private readonly resetCb = (): void => { this.resetScheduled = false; this.microFlushes = 0; };
   private readonly unrefCb = (): void => {
@@ -577,14 +589,16 @@ export class RingCore {
     // Submissions made during one turn go to the kernel together. Completions
     // that arrive inline can trigger more submissions from microtasks; after
     // a bounded number of such rounds the flush moves to the check phase so
-    // that timers and other I/O get their turn.
+    // that timers and other I/O get their turn. The count restarts at each
+    // completion wake-up, and at the check phase of a turn that used half
+    // the limit: so no turn exceeds it, and every turn gets at least half,
+    // without a setImmediate in every turn that submits.
     if (this.microFlushes < MICROTASK_FLUSH_LIMIT) {
-      this.microFlushes++;
-      if (!this.resetScheduled) {
+      if (++this.microFlushes >= MICROTASK_FLUSH_LIMIT / 2 && !this.resetScheduled) {
         this.resetScheduled = true;
         setImmediate(this.resetCb);
       }
-      queueMicrotask(this.flushCb);
+      promiseThen.call(resolved, this.flushCb);
     } else {
       setImmediate(this.flushCb);
     }
@@ -675,6 +689,29 @@ export class RingCore {
   }
 
   /**
+   * @internal Runs `fn` once the batch of CQEs being dispatched has been
+   * handled, or now when none is: work that per-CQE handlers can share,
+   * such as publishing a buffer ring's tail once for all the buffers they
+   * gave back.
+   */
+  _afterBatch(fn: () => void): void {
+    if (this.reaping) this.batchEnd.push(fn);
+    else fn();
+  }
+
+  private endBatch(): void {
+    const fns = this.batchEnd;
+    for (let k = 0; k < fns.length; k++) {
+      try {
+        fns[k]!();
+      } catch (err) {
+        process.nextTick(rethrow, err);
+      }
+    }
+    fns.length = 0;
+  }
+
+  /**
    * @internal Reads every available CQE and settles its request, each exactly
    * once. A batch is copied out and the CQ head published before any of it
    * is dispatched, so a handler that throws (a user's listener called from
@@ -732,10 +769,12 @@ export class RingCore {
             process.nextTick(rethrow, err);
           }
         }
+        if (this.batchEnd.length > 0) this.endBatch();
         // A handler may have destroyed the ring and released its mappings.
         if ((this.state as number) === 2) break;
       }
     } finally {
+      if (this.batchEnd.length > 0) this.endBatch();
       this.reaping = false;
     }
     this.stats_.completed += count;

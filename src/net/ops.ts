@@ -298,7 +298,51 @@ export function recvMultishot(ring: RingCore, fd: FileTarget, bufGroup: number, 
 
 /** send of one caller's buffer with MSG_NOSIGNAL (its memory is pinned until the CQE). */
 export function sendFrom(ring: RingCore, fd: FileTarget, data: Uint8Array, onCqe: CqeHandler, group?: RefGroup): void {
-  start(ring, sendOp(OPS.send, fd, data), onCqe, group);
+  const op = sendOp(OPS.send, fd, data);
+  op.group = group;
+  ring._startInternal(op, onCqe);
+}
+
+/**
+ * @internal The plain sends of one socket, one in flight at a time, through one
+ * Operation. It is filled again only once the ring has released the request
+ * that carried it (after its CQE: the record then no longer holds it), so
+ * nothing the kernel may still read is changed; until then a new one is made.
+ */
+export class Sends {
+  private op: Operation | undefined = undefined;
+  private req: Request | undefined = undefined;
+
+  constructor(private readonly ring: RingCore, private readonly fd: FileTarget, private readonly group: RefGroup) {}
+
+  /** send of `data` (pinned until the CQE) with MSG_NOSIGNAL; `onCqe` gets the result. */
+  send(data: Uint8Array, onCqe: CqeHandler): void {
+    const len = viewLength(data, 'data');
+    let op = this.op;
+    if (op === undefined || this.req?.op === op) {
+      op = this.op = new Operation(OPS.send).file(this.fd);
+      op.opFlags = MSG_NOSIGNAL;
+      op.group = this.group;
+    }
+    op.addr = 0;
+    op.len = len;
+    op.view = data;
+    op.pin = undefined;
+    this.req = undefined;
+    this.req = this.ring._startInternal(op, onCqe);
+  }
+
+  /**
+   * The last send completed: drop its buffer, so that an idle socket does
+   * not keep it (and the pool it was cut from) alive. Only once the ring
+   * has released the request, whose release gives the pin back.
+   */
+  done(): void {
+    const op = this.op;
+    if (op === undefined || this.req?.op === op) return;
+    op.view = undefined;
+    op.pin = undefined;
+  }
 }
 
 /** Largest gather a single sendmsg takes (IOV_MAX). */

@@ -139,11 +139,8 @@ export class MultishotReceiver implements Receiver {
     }
     if (res > 0) {
       this.sawData = true;
-      const pb = this.pool._lease(res, flags);
-      if (this.done) { pb.release(); return; }
-      const chunk = Buffer.allocUnsafe(res);
-      pb.bytes.copy(chunk, 0, 0, res);
-      pb.release();
+      if (this.done) { this.pool._lease(res, flags).release(); return; }
+      const chunk = this.pool._copyOut(res, flags);
       let more = true;
       try {
         more = this.sink.onData(chunk);

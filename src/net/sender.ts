@@ -11,7 +11,7 @@ import type { Ring } from '../ring';
 import { OPS } from '../opcodes';
 import { UringError } from '../errors';
 import type { RefGroup } from '../requests';
-import { IOV_MAX, sendFrom, sendFromMany, sendZeroCopy } from './ops';
+import { IOV_MAX, Sends, sendFromMany, sendZeroCopy } from './ops';
 
 /** Called when a write has been sent, or with the error that stopped it. */
 export type WriteCallback = (err?: Error | null) => void;
@@ -32,19 +32,28 @@ export class Sender {
   /** Bytes queued or in flight. */
   length = 0;
   bytesWritten = 0;
+  /** Bytes of writes whose callback has not run yet. */
+  unacked = 0;
   private fd = -1;
-  private bufs: Buffer[] = [];
+  private sends: Sends | undefined;
+  // The queue is entries [head, count) of the four arrays below, which keep
+  // their size between writes rather than being rebuilt for each one.
+  private bufs: (Buffer | undefined)[] = [];
   /** Each queued buffer's length when it was written (a detached buffer reads 0 later). */
   private lens: number[] = [];
-  /** Bytes of bufs[0] already sent. */
-  private headSent = 0;
   private cbs: (WriteCallback | undefined)[] = [];
+  /** Bytes that an entry's callback acknowledges (see write()). */
+  private acks: number[] = [];
+  private head = 0;
+  private count = 0;
+  /** Bytes of bufs[head] already sent. */
+  private headSent = 0;
   private inFlight = false;
   private ending = false;
   private flushed = false;
   private aborted = false;
   private zcPending = 0;
-  private zcWaiting: WriteCallback[] = [];
+  private zcWaiting: (() => void)[] = [];
   private readonly zcThreshold: number;
   private readonly onSent = (res: number): void => this.sent(res);
   private readonly onZc = (res: number, flags: number): void => {
@@ -65,23 +74,37 @@ export class Sender {
 
   attach(fd: number): void {
     this.fd = fd;
+    this.sends = new Sends(this.ring, fd, this.o.group);
     this.kick();
   }
 
   /**
-   * Queues a buffer; `cb` runs once the kernel has taken it (for a zero-copy
-   * send, once it no longer reads it). The stream's own buffering (its
+   * Queues a buffer; once it and everything before it was sent (for a
+   * zero-copy send, once the kernel no longer reads it), `ack` bytes stop
+   * counting in `unacked` and `cb` runs. A gathered write queues its buffers
+   * with no callback and 0 except the last. The stream's own buffering (its
    * high-water mark, 'drain') is the Writable's.
    */
-  write(buf: Buffer, cb: WriteCallback | undefined): void {
-    if (buf.length === 0) {
-      if (cb) process.nextTick(cb);
+  write(buf: Buffer, cb: WriteCallback | undefined, ack: number): void {
+    this.unacked += ack;
+    const n = buf.length;
+    if (n === 0 && this.head === this.count) {
+      process.nextTick(acknowledge, this, cb, ack, undefined);
       return;
     }
-    const n = buf.length;
-    this.bufs.push(buf);
-    this.lens.push(n);
-    this.cbs.push(cb);
+    if (this.head === this.count) this.head = this.count = 0;
+    const at = this.count++;
+    if (at === this.bufs.length) {
+      this.bufs.push(buf);
+      this.lens.push(n);
+      this.cbs.push(cb);
+      this.acks.push(ack);
+    } else {
+      this.bufs[at] = buf;
+      this.lens[at] = n;
+      this.cbs[at] = cb;
+      this.acks[at] = ack;
+    }
     this.length += n;
     this.kick();
   }
@@ -97,34 +120,40 @@ export class Sender {
     if (this.aborted) return;
     this.aborted = true;
     const e = err ?? new UringError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
-    const cbs = this.cbs.concat(this.zcWaiting);
+    for (let k = this.head; k < this.count; k++) {
+      if (this.cbs[k] !== undefined || this.acks[k] !== 0) process.nextTick(acknowledge, this, this.cbs[k], this.acks[k]!, e);
+    }
+    const waiting = this.zcWaiting;
     this.bufs = [];
     this.lens = [];
-    this.headSent = 0;
     this.cbs = [];
+    this.acks = [];
+    this.head = this.count = 0;
+    this.headSent = 0;
     this.zcWaiting = [];
     this.length = 0;
-    for (const cb of cbs) if (cb) process.nextTick(cb, e);
+    for (const f of waiting) process.nextTick(f, e);
   }
 
   private kick(): void {
-    if (this.inFlight || this.fd === -1 || this.aborted || this.bufs.length === 0) return;
+    if (this.inFlight || this.fd === -1 || this.aborted || this.head === this.count) return;
     this.inFlight = true;
     const bufs = this.bufs;
     // Each send pins the memory it points at until its CQE. A buffer the
     // caller detached (transferred) while it waited in the queue cannot be
     // pinned: the write fails instead of sending memory that is not its own.
     try {
-      const head = this.headSent === 0 ? bufs[0]! : bufs[0]!.subarray(this.headSent);
-      if (bufs.length === 1) {
+      const first = bufs[this.head]!;
+      const head = this.headSent === 0 ? first : first.subarray(this.headSent);
+      if (this.count - this.head === 1) {
         if (head.length >= this.zcThreshold) {
           sendZeroCopy(this.ring, this.fd, head, this.onZc, this.o.group);
           this.zcPending++;
         } else {
-          sendFrom(this.ring, this.fd, head, this.onSent, this.o.group);
+          this.sends!.send(head, this.onSent);
         }
       } else {
-        const list = bufs.slice(0, IOV_MAX);
+        const list = bufs.slice(this.head, Math.min(this.count, this.head + IOV_MAX)) as Buffer[];
         list[0] = head;
         sendFromMany(this.ring, this.fd, list, this.onSent, this.o.group);
       }
@@ -138,6 +167,7 @@ export class Sender {
 
   private sent(res: number): void {
     this.inFlight = false;
+    this.sends?.done();
     if (this.aborted) return;
     if (res < 0) {
       this.o.onError(res);
@@ -148,37 +178,59 @@ export class Sender {
     this.length -= res;
     // Counted with the lengths the buffers had when written: one detached
     // since then reads as empty, and its rest then fails to pin in kick().
-    const bufs = this.bufs;
     const lens = this.lens;
-    let k = 0;
+    const from = this.head;
+    const count = this.count;
+    let k = from;
     let n = res + this.headSent;
-    while (k < lens.length && n >= lens[k]!) n -= lens[k++]!;
-    this.headSent = k < lens.length ? n : 0;
-    const done = k === 0 ? undefined : this.cbs.splice(0, k);
-    if (k > 0) { bufs.splice(0, k); lens.splice(0, k); }
+    while (k < count && n >= lens[k]!) n -= lens[k++]!;
+    this.headSent = k < count ? n : 0;
+    // The finished entries' callbacks, taken out before any of them runs (a
+    // callback may write, and so reuse the entries). Usually there is one.
+    let cb: WriteCallback | undefined;
+    let ack = 0;
+    let more: [WriteCallback | undefined, number][] | undefined;
+    for (let j = from; j < k; j++) {
+      const c = this.cbs[j];
+      const a = this.acks[j]!;
+      this.bufs[j] = undefined;
+      this.cbs[j] = undefined;
+      if (c === undefined && a === 0) continue;
+      if (cb === undefined && ack === 0) { cb = c; ack = a; } else (more ??= []).push([c, a]);
+    }
+    this.head = k;
     this.kick();
-    if (done !== undefined) {
-      for (const cb of done) {
-        if (cb === undefined) continue;
-        if (this.zcPending > 0) this.zcWaiting.push(cb); else cb();
-      }
+    if (cb !== undefined || ack !== 0) {
+      this.done(cb, ack);
+      if (more !== undefined) for (const [c, a] of more) this.done(c, a);
     }
     this.checkFlushed();
+  }
+
+  /** A write was sent: acknowledge it now, or after the zero-copy notification. */
+  private done(cb: WriteCallback | undefined, ack: number): void {
+    if (this.zcPending > 0) this.zcWaiting.push((err?: Error) => acknowledge(this, cb, ack, err));
+    else acknowledge(this, cb, ack, undefined);
   }
 
   private zcReleased(early = false): void {
     this.zcPending--;
     if (this.zcPending > 0 || early) return;
-    const cbs = this.zcWaiting;
+    const waiting = this.zcWaiting;
     this.zcWaiting = [];
-    for (const cb of cbs) cb();
+    for (const f of waiting) f();
     this.checkFlushed();
   }
 
   private checkFlushed(): void {
     if (!this.ending || this.flushed || this.aborted || this.fd === -1) return;
-    if (this.inFlight || this.bufs.length > 0) return;
+    if (this.inFlight || this.head !== this.count) return;
     this.flushed = true;
     this.o.onFlushed();
   }
+}
+
+function acknowledge(s: Sender, cb: WriteCallback | undefined, ack: number, err: Error | undefined): void {
+  s.unacked -= ack;
+  if (cb !== undefined) cb(err);
 }

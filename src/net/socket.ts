@@ -106,9 +106,8 @@ export class Socket extends Duplex {
   /** A SHUT_WR is in flight; the close waits for it (closeAfterShutdown). */
   private shuttingDown = false;
   private closeAfterShutdown: (() => void) | undefined;
-  /** Bytes handed to the sender, and those of them whose write has not called back. */
+  /** Bytes handed to the sender (those whose write has not called back: sender.unacked). */
   private dispatched = 0;
-  private unacked = 0;
 
   /** Creates an unconnected socket; prefer connect() or a server's 'connection'. */
   constructor(options: SocketOptions | SocketSettings = {}) {
@@ -203,7 +202,14 @@ export class Socket extends Duplex {
 
   /** @internal stream.Writable: one chunk. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: WriteCallback): void {
-    this.queue([chunk], cb);
+    if (this._fd === -1) {
+      this.queuedWrites.push({ chunks: [chunk], cb });
+      return;
+    }
+    this.timer?.refresh();
+    const n = chunk.length;
+    this.dispatched += n;
+    this.sender.write(chunk, cb, n);
   }
 
   /** @internal stream.Writable: the chunks buffered while a send was in flight, gathered. */
@@ -220,18 +226,14 @@ export class Socket extends Duplex {
     let n = 0;
     for (const c of chunks) n += c.length;
     this.dispatched += n;
-    this.unacked += n;
     const last = chunks.length - 1;
-    for (let k = 0; k < last; k++) this.sender.write(chunks[k]!, undefined);
-    this.sender.write(chunks[last]!, (err) => {
-      this.unacked -= n;
-      cb(err);
-    });
+    for (let k = 0; k < last; k++) this.sender.write(chunks[k]!, undefined, 0);
+    this.sender.write(chunks[last]!, cb, n);
   }
 
   /** Bytes sent, and queued to be sent, as node:net counts them. */
   get bytesWritten(): number {
-    return this.dispatched + this.writableLength - this.unacked;
+    return this.dispatched + this.writableLength - this.sender.unacked;
   }
 
   /** @internal stream.Writable: end() after everything queued: shut the sending side down. */

@@ -39,4 +39,38 @@ describe('uring/net resources', { skip, timeout: 60000 }, () => {
     assert.equal(ring.pending, 0, 'nothing left in flight');
     await ring.close();
   });
+
+  it('an idle socket does not keep the buffer it last sent alive', async (t) => {
+    if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc');
+    const server: Server = createServer((s) => s.resume());
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const idle = connect(port, '127.0.0.1');
+    const busy = connect(port, '127.0.0.1');
+    try {
+      await Promise.all([once(idle, 'connect'), once(busy, 'connect')]);
+      const write = (s: typeof idle, b: Buffer): Promise<void> =>
+        new Promise((resolve, reject) => s.write(b, (err) => (err ? reject(err) : resolve())));
+      // In its own function, so that no frame of this one holds the buffer.
+      const sendOne = async (): Promise<WeakRef<ArrayBuffer>> => {
+        const buf = Buffer.from(new ArrayBuffer(65536), 0, 4096);
+        await write(idle, buf);
+        return new WeakRef(buf.buffer);
+      };
+      const sent = await sendOne();
+      // More buffers than the ring keeps pinned after use, so that its own
+      // cache of pins lets go of the first.
+      for (let k = 0; k < 600; k++) await write(busy, Buffer.alloc(16));
+      for (let k = 0; k < 10 && sent.deref() !== undefined; k++) {
+        await new Promise((r) => setImmediate(r));
+        globalThis.gc();
+      }
+      assert.equal(sent.deref(), undefined, 'the sent buffer was collected while the socket stays open');
+    } finally {
+      idle.destroy();
+      busy.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
 });

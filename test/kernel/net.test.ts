@@ -261,6 +261,51 @@ describe('uring/net', { skip, timeout: 5000 }, () => {
     await closeServer(server);
   });
 
+  it('writes of every size keep their order and call back in order, across partial sends, with bytesWritten counting them', async () => {
+    // A peer that reads only after a while fills the socket buffers, so
+    // sends come back partial and writes queue up behind them.
+    const sizes = [1, 0, 64, 300000, 7, 0, 2 << 20, 13, 65536, 5];
+    const parts = sizes.map((n, k) => Buffer.alloc(n, k + 1));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const server = nodeNet.createServer((s) => { s.pause(); setTimeout(() => s.resume(), 50); s.pipe(s); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const c = connect(port, '127.0.0.1');
+    const order: number[] = [];
+    // Written before the connection exists, then in one turn, then from a callback.
+    c.write(parts[0]!, () => order.push(0));
+    c.write(parts[1]!, () => order.push(1));
+    await once(c, 'connect');
+    for (let k = 2; k < 8; k++) c.write(parts[k]!, () => order.push(k));
+    c.write(parts[8]!, () => {
+      order.push(8);
+      c.end(parts[9]!, () => order.push(9));
+    });
+    const got = await readAll(c);
+    assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(c.bytesWritten, total);
+    assert.ok(got.equals(Buffer.concat(parts)));
+    server.close();
+  });
+
+  it('destroy() with writes queued fails their callbacks, after the ones already sent', async () => {
+    const server = nodeNet.createServer((s) => s.pause());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const c = connect(port, '127.0.0.1');
+    await once(c, 'connect');
+    const results: (string | undefined)[] = [];
+    for (let k = 0; k < 4; k++) c.write(Buffer.alloc(4 << 20), (err) => results.push((err as NodeJS.ErrnoException | null | undefined)?.code));
+    c.on('error', () => undefined);
+    await delay(20);
+    c.destroy();
+    await once(c, 'close');
+    await delay(10);
+    assert.equal(results.length, 4);
+    assert.equal(results.at(-1), 'ERR_STREAM_DESTROYED');
+    server.close();
+  });
+
   it('write() returns false past the high-water mark and drain follows', async () => {
     const server = createServer({ writableHighWaterMark: 1024 }, (s) => {
       s.resume();
