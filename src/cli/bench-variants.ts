@@ -4,6 +4,7 @@
 import { openSync, closeSync } from 'node:fs';
 import { open as openPromise, readFile, FileHandle } from 'node:fs/promises';
 import { Ring } from '../ring';
+import { alignedBuffer } from '../aligned';
 import { O_RDONLY } from '../constants';
 import type { FileRef } from '../files';
 import { LatencySampler, Variant } from '../bench/harness';
@@ -53,8 +54,9 @@ function positions(job: Job): (pos: number) => number {
 }
 
 function buffers(job: Job): Buffer[] {
-  // One allocation sliced per in-flight operation; non-zero data for writes.
-  const all = Buffer.alloc(job.bs * job.iodepth, 0x61);
+  // One page-aligned allocation sliced per in-flight operation (as a C
+  // program would use); non-zero data for writes.
+  const all = alignedBuffer(job.bs * job.iodepth).fill(0x61);
   return Array.from({ length: job.iodepth }, (_, k) => all.subarray(k * job.bs, (k + 1) * job.bs));
 }
 
