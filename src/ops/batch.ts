@@ -29,25 +29,18 @@ export interface BatchOptions {
  * per entry its view, byte count and file position.
  */
 export class BatchOperation {
-  /** The values every entry shares, and the name errors carry. */
-  readonly op: Operation;
-  readonly views: ArrayBufferView[];
-  readonly lens: number[];
-  readonly positions: (number | bigint)[];
-  /** The engine's ArrayBuffer and byte offset of each view, read with its length. */
-  readonly buffers: ArrayBufferLike[];
-  readonly offsets: number[];
   signal: AbortSignal | undefined = undefined;
 
-  constructor(op: Operation, views: ArrayBufferView[], lens: number[], positions: (number | bigint)[],
-    buffers: ArrayBufferLike[], offsets: number[]) {
-    this.op = op;
-    this.views = views;
-    this.lens = lens;
-    this.positions = positions;
-    this.buffers = buffers;
-    this.offsets = offsets;
-  }
+  constructor(
+    /** The values every entry shares, and the name errors carry. */
+    readonly op: Operation,
+    readonly views: ArrayBufferView[],
+    readonly lens: number[],
+    readonly positions: (number | bigint)[],
+    /** The engine's ArrayBuffer and byte offset of each view, read with its length. */
+    readonly buffers: ArrayBufferLike[],
+    readonly offsets: number[],
+  ) {}
 }
 
 /**

@@ -7,6 +7,18 @@ import { Ring } from '../../src/index';
 import { native } from '../../src/native';
 import { shapes, tempDir } from '../helpers';
 
+/** Runs `f` with a ring of 8 entries and /dev/zero open for reading; closes both. */
+async function withZero(f: (ring: Ring, fd: number) => Promise<void>): Promise<void> {
+  const ring = new Ring({ entries: 8 });
+  const fd = openSync('/dev/zero', 'r');
+  try {
+    await f(ring, fd);
+  } finally {
+    closeSync(fd);
+    await ring.close();
+  }
+}
+
 /** A file whose byte at offset i is (i * 7 + (i >> 12)) & 0xff. */
 function patterned(size: number): Buffer {
   const b = Buffer.alloc(size);
@@ -140,9 +152,7 @@ describe('readMany/writeMany refuse bad input before any SQE', () => {
   }
 
   it('a detached buffer among the entries refuses the whole batch and holds no pin', async () => {
-    const ring = new Ring({ entries: 8 });
-    const fd = openSync('/dev/zero', 'r');
-    try {
+    await withZero(async (ring, fd) => {
       const live = new Uint8Array(16);
       const gone = new Uint8Array(new ArrayBuffer(16));
       structuredClone(gone.buffer, { transfer: [gone.buffer] });
@@ -150,34 +160,24 @@ describe('readMany/writeMany refuse bad input before any SQE', () => {
       assert.equal(ring.pending, 0);
       // The ring still works, and the live buffer is usable.
       assert.deepEqual(await ring.readMany(fd, [live], [0]), [16]);
-    } finally {
-      closeSync(fd);
-      await ring.close();
-    }
+    });
   });
 
   it('reads each array element once (a getter element runs once)', async () => {
-    const ring = new Ring({ entries: 8 });
-    const fd = openSync('/dev/zero', 'r');
-    try {
+    await withZero(async (ring, fd) => {
       let reads = 0;
       const bufs: Uint8Array[] = [new Uint8Array(4), new Uint8Array(4)];
       Object.defineProperty(bufs, 1, { get: () => { reads++; return reads === 1 ? new Uint8Array(8) : 'x'; } });
       const counts = await ring.readMany(fd, bufs, [0, 0]);
       assert.deepEqual(counts, [4, 8]);
       assert.equal(reads, 1);
-    } finally {
-      closeSync(fd);
-      await ring.close();
-    }
+    });
   });
 });
 
 describe('readMany across batches', () => {
   it('views seen in the previous batch are measured again: a swapped, detached or moved view is caught', async () => {
-    const ring = new Ring({ entries: 8 });
-    const fd = openSync('/dev/zero', 'r');
-    try {
+    await withZero(async (ring, fd) => {
       const a = new Uint8Array(new ArrayBuffer(64)).fill(1);
       const b = new Uint8Array(new ArrayBuffer(64)).fill(1);
       const views: Uint8Array[] = [a.subarray(0, 16), b.subarray(16, 32)];
@@ -196,10 +196,7 @@ describe('readMany across batches', () => {
       await assert.rejects(ring.readMany(fd, views, [0, 0]), { code: 'ERR_INVALID_ARG_VALUE', message: /buffers\[0\]/ });
       assert.equal(new Uint8Array(moved).subarray(48).every((x) => x === 1), true);
       assert.equal(ring.pending, 0);
-    } finally {
-      closeSync(fd);
-      await ring.close();
-    }
+    });
   });
 });
 
