@@ -84,7 +84,10 @@ class Chain {
   readonly finish = (): Out => {
     const v = this.result!;
     this.result = undefined;
-    release(this);
+    // A failed chain is not reused: destroy() settles a chain's requests
+    // before their CQEs (with ECANCELED), and the kernel may still write into
+    // the scratch memory until then; the records hold it, the pool must not.
+    if (!(v instanceof Failure)) release(this);
     if (v instanceof Failure) {
       const err = v.build(v.res);
       if (err instanceof Error) Error.captureStackTrace(err, this.finish);
@@ -192,6 +195,10 @@ class Chain {
 }
 
 const pool: Chain[] = [];
+/** @internal Chains waiting for reuse (tests). */
+export function _pooledChains(): number {
+  return pool.length;
+}
 function release(c: Chain): void {
   c.path = undefined;
   c.text = undefined;

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import * as ufs from '../../src/fs/index';
 import { ring as engine } from '../../src/fs/backend';
+import { _pooledChains } from '../../src/fs/readfile';
 import { fdinfo, openFdCount, tempDir } from '../helpers';
 
 const FS_MODULE = join(__dirname, '..', '..', 'src', 'fs', 'index.js');
@@ -176,6 +177,32 @@ describe('uring/fs on an io_uring ring', () => {
     assert.equal(msg.kind, 'io_uring');
     assert.notEqual(msg.ringFd, ufs.backend.ring!.fd);
   });
+
+  it('readFile chains settled early by destroy() are not reused while the kernel may still hold them', async (t) => {
+    const e = engine();
+    if (!e?.chains) { t.skip('kernel lacks IORING_FEAT_LINKED_FILE or file slots'); return; }
+    const fifo = join(tmp.dir, 'destroy-fifo');
+    spawnSync('mkfifo', [fifo]);
+    // Writers keep the FIFOs open with nothing written: each readFile's read waits.
+    const writers = Array.from({ length: 4 }, () => fs.openSync(fifo, fs.constants.O_RDWR));
+    try {
+      // A warm pool first, so that settled chains would show in it.
+      const plain = join(tmp.dir, 'destroy-plain');
+      fs.writeFileSync(plain, 'x');
+      await Promise.all(Array.from({ length: 8 }, () => ufs.readFile(plain)));
+      const before = _pooledChains();
+      const waiting = Array.from({ length: 4 }, () => ufs.readFile(fifo).then(() => 'read', (err: Error & { code?: string }) => err.code));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(_pooledChains(), before - 4, 'four chains in flight');
+      e.ring.destroy();
+      const outcomes = await Promise.all(waiting);
+      for (const o of outcomes) assert.notEqual(o, 'read');
+      assert.equal(_pooledChains(), before - 4, 'no chain settled by destroy() went back to the pool');
+    } finally {
+      for (const w of writers) fs.closeSync(w);
+      await ufs._setBackend('auto');
+    }
+  });
 });
 
 describe('uring/fs without io_uring', () => {
@@ -198,4 +225,5 @@ describe('uring/fs without io_uring', () => {
     assert.ok(out.same);
     assert.deepEqual(out.err, { errno: -2, code: 'ENOENT', syscall: 'stat', path: '/nonexistent-uring-fs', message: "ENOENT: no such file or directory, stat '/nonexistent-uring-fs'" });
   });
+
 });
