@@ -2,6 +2,8 @@
 // workload run in interleaved rounds (A B C A B C ...) so that the machine's
 // drift and noise fall on all of them alike; the report gives per-variant
 // medians and each variant's ratio to the baseline measured in the same run.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export interface RoundResult {
   ops: number;
@@ -89,6 +91,18 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+// A full collection between rounds, so that one variant's garbage (Node's
+// promise-per-read variants make a lot) is not collected, and billed, in the
+// next variant's round. The flag exposes gc() to a fresh context only.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
+/** Collects the heap and lets the GC's helper threads finish before a round is timed. */
+async function quiesce(): Promise<void> {
+  collect();
+  await new Promise((r) => setTimeout(r, 20));
+}
+
 /** Runs every variant `rounds` times, interleaved, after one warm-up round each. */
 export async function runWorkload(w: Workload, o: BenchOptions): Promise<VariantSummary[]> {
   const samples = new Map<string, number[]>();
@@ -112,6 +126,7 @@ export async function runWorkload(w: Workload, o: BenchOptions): Promise<Variant
   }
   for (let r = 0; r < o.rounds; r++) {
     for (const v of w.variants) {
+      await quiesce();
       const c0 = process.cpuUsage();
       const res = await v.run(o.roundMs);
       const c1 = process.cpuUsage(c0);
