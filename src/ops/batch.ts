@@ -75,14 +75,13 @@ export function many(spec: OpSpec, target: FileTarget, buffers: unknown, positio
   const lens = new Array<number>(n);
   const bufs = new Array<ArrayBufferLike>(n);
   const offs = new Array<number>(n);
-  const at = new Array<number | bigint>(n);
   measureViews(views, 'buffers', lens, bufs, offs, prev);
   for (let k = 0; k < n; k++) {
     // One SQE moves at most 2 GiB - 4 KiB (MAX_RW_COUNT); larger reads would be short.
     if (lens[k]! > 0x7ffff000) throw outOfRange(`buffers[${k}].byteLength`, '<= 2147479552', lens[k]);
-    at[k] = validatePosition(pos[k], 'positions', k);
+    pos[k] = validatePosition(pos[k], 'positions', k); // our copy: validated in place
   }
-  const b = new BatchOperation(op, views, lens, at, bufs, offs);
+  const b = new BatchOperation(op, views, lens, pos as (number | bigint)[], bufs, offs);
   b.signal = signal;
   return b;
 }
@@ -126,7 +125,8 @@ export class BatchState {
     this.settled = false;
     this.aborted = false;
     this.cleanup = undefined;
-    this.results = new Array<number>(batch.views.length).fill(0);
+    // No fill: every entry's CQE writes its result before finish() reads them.
+    this.results = new Array<number>(batch.views.length);
   }
 
   /** Forgets the batch, before the state waits for the next. */
