@@ -7,9 +7,6 @@
 // ArrayBuffer meanwhile (transfer, detach, collection), the memory stays
 // allocated.
 //
-// A view seen before is found by the view itself (its buffer and offset
-// never change), with its address, sparing the engine's buffer getter.
-//
 // One pin serves every request on the same ArrayBuffer, and a pin whose last
 // request completed stays cached for a while (up to IDLE_MAX, or until the
 // ring goes idle), so that a buffer reused for request after request is
@@ -25,23 +22,13 @@ const IDLE_MAX = 256;
 export class Pin {
   /** Requests in flight that use the memory. */
   users = 0;
-  /** False once given back: a view's cached entry then points at nothing. */
-  pinned = true;
   /** In the idle list (users may be > 0 again: the list is pruned lazily). */
   idle = false;
   constructor(readonly id: number, readonly buffer: ArrayBufferLike, readonly base: number) {}
 }
 
-/** A view already pinned once: its buffer's pin and the address of its first byte. */
-class ViewPin {
-  constructor(public pin: Pin, public address: number) {}
-}
-
 export class Pins {
   private readonly byBuffer = new WeakMap<ArrayBufferLike, Pin>();
-  private readonly byView = new WeakMap<ArrayBufferView, ViewPin>();
-  /** The address of the view the last acquire() was for. */
-  address = 0;
   private idle: Pin[] = [];
   private free: number[] = [];
   private next = 0;
@@ -57,16 +44,9 @@ export class Pins {
   acquire(view: ArrayBufferView, length: number, name: string, index = -1): Pin {
     // A view of length 0 may be a detached one: ask the engine every time.
     if (length !== 0) {
-      const seen = this.byView.get(view);
-      if (seen !== undefined && seen.pin.pinned) {
-        seen.pin.users++;
-        this.address = seen.address;
-        return seen.pin;
-      }
       const p = this.byBuffer.get(viewBuffer(view));
       if (p !== undefined) {
         p.users++;
-        this.remember(view, p);
         return p;
       }
     }
@@ -79,26 +59,9 @@ export class Pins {
     const buffer = viewBuffer(view);
     const p = new Pin(id, buffer, addr - viewByteOffset(view));
     p.users = 1;
-    this.address = addr;
     // A zero-length pin is not cached: release() gives it back at once.
-    if (length !== 0) {
-      this.byBuffer.set(buffer, p);
-      this.remember(view, p);
-    }
+    if (length !== 0) this.byBuffer.set(buffer, p);
     return p;
-  }
-
-  /** Notes `view`'s pin and address (and sets `address`). */
-  private remember(view: ArrayBufferView, p: Pin): void {
-    const address = p.base + viewByteOffset(view);
-    this.address = address;
-    const seen = this.byView.get(view);
-    if (seen === undefined) {
-      this.byView.set(view, new ViewPin(p, address));
-    } else {
-      seen.pin = p;
-      seen.address = address;
-    }
   }
 
   /** A request using `p` was released. */
@@ -135,7 +98,6 @@ export class Pins {
   }
 
   private unpin(p: Pin): void {
-    p.pinned = false;
     this.n.unpin(this.handle, p.id);
     this.free.push(p.id);
   }

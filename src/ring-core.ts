@@ -14,7 +14,7 @@ import { CompletionQueue } from './cq';
 import { encodeEntry, encodeSqe } from './sqe';
 import { Operation } from './operation';
 import { OPS } from './opcodes';
-import { putU64 } from './memory';
+import { putU64, viewByteOffset } from './memory';
 import { BatchOperation, BatchState } from './ops/batch';
 import { Pin, Pins } from './pins';
 import { Callback, Request, RequestTable, userDataOf, CqeHandler, RefGroup, TAG_BIT, Failure, failed } from './requests';
@@ -424,8 +424,9 @@ export class RingCore {
   private pin(op: Operation): void {
     const view = op.view;
     if (view !== undefined) {
-      op.pin = this.pins.acquire(view, op.len, 'buffer');
-      op.addr = (op.addr as number) + this.pins.address;
+      const p = this.pins.acquire(view, op.len, 'buffer');
+      op.pin = p;
+      op.addr = (op.addr as number) + p.base + viewByteOffset(view);
     }
     const views = op.views;
     if (views !== undefined) {
@@ -434,8 +435,9 @@ export class RingCore {
       try {
         for (let k = 0; k < views.length; k++) {
           const v = views[k]!;
-          held.push(this.pins.acquire(v, iov[k * 4 + 2]!, 'buffers', k));
-          putU64(iov, k * 4, this.pins.address);
+          const p = this.pins.acquire(v, iov[k * 4 + 2]!, 'buffers', k);
+          held.push(p);
+          putU64(iov, k * 4, p.base + viewByteOffset(v));
         }
       } catch (err) {
         for (const p of held) this.pins.release(p);
