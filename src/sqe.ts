@@ -73,53 +73,31 @@ export interface SqeValues {
 
 /** Writes a whole SQE at word `i`: every field from `s`, user_data from `lo`/`hi`, the rest zero. */
 export function encodeSqe(w: Uint32Array, i: number, s: SqeValues, lo: number, hi: number): void {
-  w[i] = (s.opcode & 0xff) | ((s.flags & 0xff) << 8) | ((s.ioprio & 0xffff) << 16);
-  w[i + 1] = s.fd;
-  // put64 by hand for numbers, the usual case: every request passes here.
-  const off = s.off;
-  if (typeof off === 'number') {
-    w[i + 2] = off;
-    w[i + 3] = off >= 0 ? off * INV_TWO_32 : Math.floor(off * INV_TWO_32);
-  } else {
-    putBig(w, i + 2, off);
-  }
-  const addr = s.addr;
-  if (typeof addr === 'number') {
-    w[i + 4] = addr;
-    w[i + 5] = addr >= 0 ? addr * INV_TWO_32 : Math.floor(addr * INV_TWO_32);
-  } else {
-    putBig(w, i + 4, addr);
-  }
-  w[i + 6] = s.len;
-  w[i + 7] = s.opFlags;
-  w[i + 8] = lo;
-  w[i + 9] = hi;
-  w[i + 10] = s.bufIndex & 0xffff;
-  w[i + 11] = s.fileIndex;
-  const a3 = s.addr3;
-  if (a3 === 0) { w[i + 12] = 0; w[i + 13] = 0; } else { put64(w, i + 12, a3); }
-  w[i + 14] = 0;
-  w[i + 15] = 0;
+  encodeEntry(w, i, s, s.addr, s.len, s.off, lo, hi);
 }
 
 /**
  * encodeSqe() of `s` with its own addr, len and off: one entry of a batch
  * whose entries differ only there.
  */
-export function encodeEntry(w: Uint32Array, i: number, s: SqeValues, addr: number, len: number,
+export function encodeEntry(w: Uint32Array, i: number, s: SqeValues, addr: number | bigint, len: number,
   off: number | bigint, lo: number, hi: number): void {
   w[i] = (s.opcode & 0xff) | ((s.flags & 0xff) << 8) | ((s.ioprio & 0xffff) << 16);
   w[i + 1] = s.fd;
-  // put64 by hand for the fields that are always numbers here: a batch
-  // places dozens of these in one call, and the call was not inlined.
+  // put64 by hand for numbers, the usual case: every request passes here,
+  // and a batch places dozens of entries in one call.
   if (typeof off === 'number') {
     w[i + 2] = off;
     w[i + 3] = off >= 0 ? off * INV_TWO_32 : Math.floor(off * INV_TWO_32);
   } else {
     putBig(w, i + 2, off);
   }
-  w[i + 4] = addr;
-  w[i + 5] = addr * INV_TWO_32;
+  if (typeof addr === 'number') {
+    w[i + 4] = addr;
+    w[i + 5] = addr >= 0 ? addr * INV_TWO_32 : Math.floor(addr * INV_TWO_32);
+  } else {
+    putBig(w, i + 4, addr);
+  }
   w[i + 6] = len;
   w[i + 7] = s.opFlags;
   w[i + 8] = lo;
