@@ -83,6 +83,21 @@ static inline int ring_enter(struct ring *r, unsigned submit, unsigned wait) {
   return ret;
 }
 
+/** The kernel's CQ tail: CQEs before it are fully written (acquire). */
+static inline unsigned cq_tail(struct ring *r) {
+  return atomic_load_explicit((_Atomic unsigned *)r->cq_tail, memory_order_acquire);
+}
+
+/** The CQE at position `i` of the completion queue. */
+static inline struct io_uring_cqe *cq_at(struct ring *r, unsigned i) {
+  return &r->cqes[i & *r->cq_mask];
+}
+
+/** Release: done reading the CQEs before `head` before the kernel may reuse them. */
+static inline void cq_advance(struct ring *r, unsigned head) {
+  atomic_store_explicit((_Atomic unsigned *)r->cq_head, head, memory_order_release);
+}
+
 static inline double now_s(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);

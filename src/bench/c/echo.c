@@ -84,10 +84,9 @@ int main(void) {
   for (;;) {
     ring_enter(&r, pending, 1);
     pending = 0;
-    unsigned head = *r.cq_head;
-    unsigned tail = atomic_load_explicit((_Atomic unsigned *)r.cq_tail, memory_order_acquire);
+    unsigned head = *r.cq_head, tail = cq_tail(&r);
     while (head != tail) {
-      struct io_uring_cqe *c = &r.cqes[head & *r.cq_mask];
+      struct io_uring_cqe *c = cq_at(&r, head);
       int kind = (int)(c->user_data >> 56), fd = (int)((c->user_data >> 16) & 0xffffffffu);
       unsigned bid = (unsigned)(c->user_data & 0xffff);
       int res = c->res;
@@ -120,6 +119,6 @@ int main(void) {
         give_back(bid);
       }
     }
-    atomic_store_explicit((_Atomic unsigned *)r.cq_head, head, memory_order_release);
+    cq_advance(&r, head);
   }
 }

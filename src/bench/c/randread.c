@@ -59,10 +59,9 @@ int main(int argc, char **argv) {
   while (in_flight > 0) {
     ring_enter(&r, to_submit, 1);
     to_submit = 0;
-    unsigned head = *r.cq_head;
-    unsigned tail = atomic_load_explicit((_Atomic unsigned *)r.cq_tail, memory_order_acquire);
+    unsigned head = *r.cq_head, tail = cq_tail(&r);
     while (head != tail) {
-      struct io_uring_cqe *c = &r.cqes[head & *r.cq_mask];
+      struct io_uring_cqe *c = cq_at(&r, head);
       unsigned k = (unsigned)c->user_data;
       if (c->res < 0) die("read", -c->res);
       head++;
@@ -76,8 +75,7 @@ int main(int argc, char **argv) {
         in_flight++;
       }
     }
-    /* Release: done reading the CQEs before the kernel may reuse them. */
-    atomic_store_explicit((_Atomic unsigned *)r.cq_head, head, memory_order_release);
+    cq_advance(&r, head);
   }
   report(ops, now_s() - t0, &l, argv[7]);
   return 0;

@@ -62,10 +62,9 @@ int main(int argc, char **argv) {
   while (chains > 0) {
     ring_enter(&r, to_submit, 1);
     to_submit = 0;
-    unsigned head = *r.cq_head;
-    unsigned tail = atomic_load_explicit((_Atomic unsigned *)r.cq_tail, memory_order_acquire);
+    unsigned head = *r.cq_head, tail = cq_tail(&r);
     while (head != tail) {
-      struct io_uring_cqe *c = &r.cqes[head & *r.cq_mask];
+      struct io_uring_cqe *c = cq_at(&r, head);
       unsigned k = (unsigned)(c->user_data >> 2), step = (unsigned)(c->user_data & 3);
       if (c->res < 0) die(step == 0 ? "openat" : step == 1 ? "read" : "close", -c->res);
       head++;
@@ -76,7 +75,7 @@ int main(int argc, char **argv) {
       if ((ops & 255) == 0 && now_s() > deadline) stop = 1;
       if (!stop) CHAIN(k);
     }
-    atomic_store_explicit((_Atomic unsigned *)r.cq_head, head, memory_order_release);
+    cq_advance(&r, head);
   }
   report(ops, now_s() - t0, &l, argv[5]);
   return 0;
