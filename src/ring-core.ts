@@ -367,15 +367,11 @@ export class RingCore {
       if (signal !== undefined && signalAborted(signal)) return Promise.reject(abortedError(signal));
       const n = b.views.length;
       if (n === 0) return Promise.resolve([]);
-      const { views, lens, buffers, offsets, positions, op } = b;
-      // One pin per run of entries on the same buffer (a batch over one
-      // arena takes one); a zero-length view is pinned on its own.
+      const { views, lens, offsets, positions, op } = b;
       const held: Pin[] = [];
       try {
         for (let k = 0; k < n; k++) {
-          if (k === 0 || buffers[k] !== buffers[k - 1] || lens[k] === 0 || lens[k - 1] === 0) {
-            held.push(this.pins.acquire(views[k]!, lens[k]!, 'buffers', k));
-          }
+          if (b.startsRun(k)) held.push(this.pins.acquire(views[k]!, lens[k]!, 'buffers', k));
         }
       } catch (err) {
         for (const p of held) this.pins.release(p);
@@ -395,7 +391,7 @@ export class RingCore {
       const whole = n <= this._sq.entries;
       let h = -1;
       for (let k = 0; k < n; k++) {
-        if (k === 0 || buffers[k] !== buffers[k - 1] || lens[k] === 0 || lens[k - 1] === 0) h++;
+        if (b.startsRun(k)) h++;
         const i = this.reserve(whole ? (k === 0 ? n : 0) : 1);
         const r = table.acquire();
         encodeEntry(this.w, i, op, held[h]!.base + offsets[k]!, lens[k]!, positions[k]!, r.slot, r.gen);

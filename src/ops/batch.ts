@@ -29,8 +29,6 @@ export interface BatchOptions {
  * per entry its view, byte count and file position.
  */
 export class BatchOperation {
-  signal: AbortSignal | undefined = undefined;
-
   constructor(
     /** The values every entry shares, and the name errors carry. */
     readonly op: Operation,
@@ -40,7 +38,19 @@ export class BatchOperation {
     /** The engine's ArrayBuffer and byte offset of each view, read with its length. */
     readonly buffers: ArrayBufferLike[],
     readonly offsets: number[],
+    /** Cancels the entries in flight; the batch, not each entry, listens to it. */
+    readonly signal: AbortSignal | undefined,
   ) {}
+
+  /**
+   * Whether entry `k` takes a pin of its own: it starts a run of entries on
+   * one buffer (a batch over one arena is one run), or is empty (a
+   * zero-length view is pinned apart, as the pin cache keeps no such pin).
+   */
+  startsRun(k: number): boolean {
+    const { buffers, lens } = this;
+    return k === 0 || buffers[k] !== buffers[k - 1] || lens[k] === 0 || lens[k - 1] === 0;
+  }
 }
 
 /**
@@ -66,8 +76,7 @@ export function many(spec: OpSpec, target: FileTarget, buffers: unknown, positio
     if (timeout !== undefined) {
       throw invalidArgValue('options.timeout', timeout, 'is not supported by batches; pass signal: AbortSignal.timeout(ms)');
     }
-    // The same check as every request's options.signal; the batch, not each
-    // entry, listens to it.
+    // The same check as every request's options.signal.
     signal = requestOptions(op, s, undefined).signal;
     op.signal = undefined;
   }
@@ -81,9 +90,7 @@ export function many(spec: OpSpec, target: FileTarget, buffers: unknown, positio
     if (lens[k]! > 0x7ffff000) throw outOfRange(`buffers[${k}].byteLength`, '<= 2147479552', lens[k]);
     pos[k] = validatePosition(pos[k], 'positions', k); // our copy: validated in place
   }
-  const b = new BatchOperation(op, views, lens, pos as (number | bigint)[], bufs, offs);
-  b.signal = signal;
-  return b;
+  return new BatchOperation(op, views, lens, pos as (number | bigint)[], bufs, offs, signal);
 }
 
 /**
