@@ -158,10 +158,16 @@ class Chain {
       return;
     }
     if (second === 0) {
-      const out = Buffer.allocUnsafeSlow(readRes);
-      out.set(this.firstBytes.subarray(0, readRes));
+      let out: Out;
+      if (encoding === undefined) {
+        out = Buffer.allocUnsafeSlow(readRes);
+        out.set(this.firstBytes.subarray(0, readRes));
+      } else {
+        // A string result is decoded straight from the scratch memory: no Buffer to make and drop.
+        out = this.scratch.toString(encoding, 0, readRes);
+      }
       this.retire();
-      this.end(decode(out, encoding));
+      this.end(out);
       return;
     }
     // More than the chain read: go on reading the same open file, into one

@@ -42,6 +42,11 @@ const CASES: Case[] = [
   { name: 'readFile of a small file as a Buffer', setup: (d) => file(d, 'a', 'small file'), call: (f, d) => f.readFile(join(d, 'a')) },
   { name: 'readFile with an encoding string', setup: (d) => file(d, 'a', 'héllo'), call: (f, d) => f.readFile(join(d, 'a'), 'utf8') },
   { name: 'readFile with { encoding: "base64" }', setup: (d) => file(d, 'a', 'xyz'), call: (f, d) => f.readFile(join(d, 'a'), { encoding: 'base64' }) },
+  // Binary bytes (invalid UTF-8 among them) through every decoder, from the chain's scratch memory.
+  ...(['utf8', 'latin1', 'hex', 'utf16le', 'ascii', 'base64url'] as const).map((enc): Case => ({
+    name: `readFile of binary bytes as ${enc}`, setup: (d) => file(d, 'a', big.subarray(0, 4097)), call: (f, d) => f.readFile(join(d, 'a'), enc),
+  })),
+  { name: 'readFile of an empty file as utf8', setup: (d) => file(d, 'a', ''), call: (f, d) => f.readFile(join(d, 'a'), 'utf8') },
   { name: 'readFile of an empty file', setup: (d) => file(d, 'a', ''), call: (f, d) => f.readFile(join(d, 'a')) },
   { name: 'readFile of exactly 64 KiB', setup: (d) => file(d, 'a', big.subarray(0, 65536)), call: (f, d) => f.readFile(join(d, 'a')) },
   { name: 'readFile of a 200 KB file', setup: (d) => file(d, 'a', big), call: (f, d) => f.readFile(join(d, 'a')) },
