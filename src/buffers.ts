@@ -97,6 +97,12 @@ export class FixedBuffer {
   static _is(x: unknown): x is FixedBuffer {
     return typeof x === 'object' && x !== null && #addr in x;
   }
+  // What a request is built from comes from the private fields: a getter
+  // defined on an instance (or a subclass) cannot answer for them.
+  /** @internal */ static _addrOf(b: FixedBuffer): number { return b.#addr; }
+  /** @internal */ static _sizeOf(b: FixedBuffer): number { return b.#size; }
+  /** @internal */ static _indexOf(b: FixedBuffer): number { return b.#index; }
+  /** @internal */ static _poolOf(b: FixedBuffer): FixedBuffers { return b.#pool; }
   /** @internal */ readonly _region: Region;
   /** @internal */ readonly _view: Buffer;
   /** @internal 0 free, 1 handed out, 2 unregistered. */ _state = 0;
@@ -132,12 +138,12 @@ export class FixedBuffer {
 
   /** Gives the buffer back to its pool (after any request on it completes). Idempotent. */
   release(): void {
-    this._pool.release(this);
+    this.#pool.release(this);
   }
 
   /** @internal */
   toString(): string {
-    return `FixedBuffer(${this.index}, ${this.byteLength} bytes)`;
+    return `FixedBuffer(${this.#index}, ${this.#size} bytes)`;
   }
 }
 
@@ -271,7 +277,7 @@ export class FixedBuffers {
     if (!this.tagged) throw new UringError('ERR_URING_UNSUPPORTED', 'Removing one buffer needs Linux 5.13 or later');
     if (buffer._state === 2) return;
     const iov = new Uint32Array(4); // an empty iovec clears the slot
-    this.update(buffer.index, 1, iov, new BigUint64Array(1));
+    this.update(FixedBuffer._indexOf(buffer), 1, iov, new BigUint64Array(1));
     this.retire(buffer);
   }
 
@@ -332,7 +338,7 @@ export class FixedBuffers {
     if (!FixedBuffer._is(buffer)) {
       throw invalidArgType(name, 'an instance of FixedBuffer (from ring.buffers)', buffer);
     }
-    if (buffer._pool.ring !== ring) {
+    if (FixedBuffer._poolOf(buffer).ring !== ring) {
       throw new UringError('ERR_URING_FOREIGN_BUFFER', `The "${name}" FixedBuffer belongs to another ring`);
     }
     if (buffer._state !== 1) throw bufferReleased(buffer);
@@ -341,7 +347,7 @@ export class FixedBuffers {
 
   private own(buffer: FixedBuffer, name: string): void {
     if (!FixedBuffer._is(buffer)) throw invalidArgType(name, 'an instance of FixedBuffer', buffer);
-    if (buffer._pool !== this) {
+    if (FixedBuffer._poolOf(buffer) !== this) {
       throw new UringError('ERR_URING_FOREIGN_BUFFER', `The "${name}" FixedBuffer belongs to another ring`);
     }
   }
@@ -355,7 +361,7 @@ export class FixedBuffers {
     const bufs: FixedBuffer[] = [];
     for (let k = 0; k < count; k++) {
       const b = new FixedBuffer(this, region, first + k, k * stride, size);
-      put64(iov, k * 4, b._addr);
+      put64(iov, k * 4, FixedBuffer._addrOf(b));
       put64(iov, k * 4 + 2, size);
       bufs.push(b);
     }
@@ -407,7 +413,7 @@ export class FixedBuffers {
   /** The slot no longer holds this buffer; it can never be used again. */
   private retire(b: FixedBuffer): void {
     b._state = 2;
-    this.table[b.index] = undefined;
+    this.table[FixedBuffer._indexOf(b)] = undefined;
     const at = this.free.indexOf(b);
     if (at >= 0) this.free.splice(at, 1);
   }

@@ -271,7 +271,7 @@ export class FileTable extends EventEmitter {
    * itself (direct open, accept, socket, a passed file), which has no tag.
    */
   released(file: FixedFile | number): Promise<void> {
-    const slot = this.checkSlot(file instanceof FixedFile ? file.index : file, 'file');
+    const slot = this.checkSlot(FixedFile._is(file) ? FixedFile._slotOf(file) : file, 'file');
     if (!this.tagged_) throw new UringError('ERR_URING_NO_TAGS', 'The file table was registered without { tags: true }');
     if (this.used[slot] === 1 && this.tagOf[slot] === 0) {
       throw new UringError('ERR_URING_UNTAGGED_FILE',

@@ -35,6 +35,17 @@ export class FixedFile {
   static _is(x: unknown): x is FixedFile {
     return typeof x === 'object' && x !== null && #index in x;
   }
+  /**
+   * @internal The slot, from the private field: a getter defined on an
+   * instance (or a subclass) cannot answer for `index`.
+   */
+  static _slotOf(f: FixedFile): number {
+    return f.#index;
+  }
+  /** @internal The owning ring, from the private field. */
+  static _ownerOf(f: FixedFile): object {
+    return f.#owner;
+  }
   /** @internal */
   toString(): string {
     return `FixedFile(${this.#index})`;
@@ -47,10 +58,10 @@ export type FileRef = number | FixedFile;
 /** @internal Checks a FixedFile for use on `owner` and returns its slot. */
 export function fixedSlot(file: unknown, owner: object, name: string): number {
   if (!FixedFile._is(file)) throw invalidArgType(name, 'an instance of FixedFile', file);
-  if (file._owner !== owner) {
+  if (FixedFile._ownerOf(file) !== owner) {
     throw new UringError('ERR_URING_FOREIGN_FILE', `The "${name}" FixedFile belongs to another ring`);
   }
-  return file.index;
+  return FixedFile._slotOf(file);
 }
 
 /**

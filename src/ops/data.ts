@@ -10,7 +10,7 @@ import { internalAddress, readArray, viewLength } from '../memory';
 import { optionsOf, requestOptions, withOptions, OpOptions } from '../options';
 import { validateInt32, validateInteger, validatePosition, validateU64, validateUint32 } from '../validators';
 import { invalidArgValue } from '../errors';
-import type { FixedBuffer } from '../buffers';
+import { FixedBuffer } from '../buffers';
 import type { RingCore } from '../ring-core';
 
 /** Options of `fsync()`. */
@@ -86,17 +86,18 @@ export function vectorLength(op: Operation): number {
 /** READ_FIXED / WRITE_FIXED (or SEND_ZC with a registered buffer) of a sub-range of `buf`. */
 function fixedRange(buf: FixedBuffer, options: FixedIoOptions | undefined, op: Operation): void {
   const o = optionsOf(options);
+  const size = FixedBuffer._sizeOf(buf);
   let off = 0;
-  let len = buf.byteLength;
+  let len = size;
   if (o !== undefined) {
     const { offset, length, signal, timeout } = o;
-    if (offset !== undefined) off = validateInteger(offset, 'options.offset', 0, buf.byteLength);
-    len = length === undefined ? buf.byteLength - off : validateInteger(length, 'options.length', 0, buf.byteLength - off);
+    if (offset !== undefined) off = validateInteger(offset, 'options.offset', 0, size);
+    len = length === undefined ? size - off : validateInteger(length, 'options.length', 0, size - off);
     requestOptions(op, signal, timeout);
   }
-  op.addr = buf._addr + off;
+  op.addr = FixedBuffer._addrOf(buf) + off;
   op.len = len;
-  op.bufIndex = buf.index;
+  op.bufIndex = FixedBuffer._indexOf(buf);
   op.hold = buf;
   op.owner = buf;
 }
