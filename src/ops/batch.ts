@@ -15,6 +15,9 @@ import { invalidArgValue, outOfRange, systemError, AbortError } from '../errors'
 import { Failure } from '../requests';
 import type { Pin } from '../pins';
 
+const ECANCELED = -125;
+const EINTR = -4;
+
 /** The most entries one batch takes. */
 export const BATCH_MAX = 65536;
 
@@ -151,16 +154,23 @@ export class BatchState {
     if (this.settled) return;
     this.settled = true;
     const results = this.results;
+    let first = -1;
+    let cancelled = false;
     for (let k = 0; k < results.length; k++) {
       const res = results[k]!;
-      if (res < 0) {
-        const syscall = this.batch!.op.syscall;
-        const aborted = this.aborted;
-        this.reject!(new Failure(res, (e) => batchError(syscall, results, aborted, e, k)));
-        return;
-      }
+      if (res >= 0) continue;
+      if (first < 0) first = k;
+      // A cancel ends an entry with -ECANCELED, or with -EINTR when it was
+      // already blocked in an io-wq worker (a pipe, a tty, /dev/kmsg).
+      if (res === ECANCELED || res === EINTR) cancelled = true;
     }
-    this.resolve!(results);
+    if (first < 0) {
+      this.resolve!(results);
+      return;
+    }
+    const syscall = this.batch!.op.syscall;
+    const aborted = this.aborted && cancelled;
+    this.reject!(new Failure(results[first]!, (e) => batchError(syscall, results, aborted, e, first)));
   }
 
   /** Rejects at once (the ring was destroyed); the entries' CQEs only release their records. */
@@ -171,11 +181,15 @@ export class BatchState {
   }
 }
 
-/** The error of a batch's first failed entry: Node-shaped, with its index and every entry's result. */
+/**
+ * The error of a batch's first failed entry: Node-shaped, with its index and
+ * every entry's result; an AbortError with it as the cause when the signal
+ * cancelled entries of the batch.
+ */
 function batchError(syscall: string, results: number[], aborted: boolean, res: number, index: number): Error {
   const sys = systemError(res, syscall) as Error & { index?: number; results?: number[] };
   sys.index = index;
   sys.results = results.slice();
-  if (aborted && res === -125) return new AbortError(undefined, { cause: sys });
+  if (aborted) return new AbortError(undefined, { cause: sys });
   return sys;
 }

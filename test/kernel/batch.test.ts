@@ -2,7 +2,7 @@
 // promise, settled only when every entry's CQE has come.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { Ring } from '../../src/index';
 import { native } from '../../src/native';
 import { shapes, tempDir } from '../helpers';
@@ -246,6 +246,45 @@ describe('readMany in flight', () => {
       await ring.close();
     }
   });
+
+  // /dev/kmsg cannot be read without blocking (no FMODE_NOWAIT): its reads
+  // run in io-wq workers, and a cancelled one that was already blocked ends
+  // with -EINTR rather than -ECANCELED. An abort is still an abort.
+  let kmsg = -1;
+  try { kmsg = openSync('/dev/kmsg', 'r'); closeSync(kmsg); } catch { kmsg = -1; }
+  it('an abort that interrupts entries blocked in a kernel worker (-EINTR) rejects with an AbortError',
+    { skip: kmsg < 0 ? '/dev/kmsg cannot be opened here' : undefined }, async () => {
+      // The records /dev/kmsg holds now: that many reads return at once, the rest block.
+      const probe = openSync('/dev/kmsg', constants.O_RDONLY | constants.O_NONBLOCK);
+      let records = 0;
+      for (const b = Buffer.alloc(8192); ;) {
+        try { readSync(probe, b); records++; } catch (e) {
+          if ((e as { code?: string }).code === 'EPIPE') continue;
+          break;
+        }
+      }
+      closeSync(probe);
+      const ring = new Ring({ entries: 64 });
+      const fd = openSync('/dev/kmsg', 'r');
+      try {
+        const n = records + 8;
+        const ac = new AbortController();
+        const p = ring.readMany(fd, Array.from({ length: n }, () => Buffer.alloc(8192)), new Array<number>(n).fill(-1), { signal: ac.signal });
+        await new Promise((res) => setTimeout(res, 200));
+        ac.abort();
+        await assert.rejects(p, (e: Error & { cause?: { results?: number[] } }) => {
+          assert.equal(e.name, 'AbortError');
+          const results = e.cause!.results!;
+          assert.equal(results.length, n);
+          assert.ok(results.some((r) => r === -4 || r === -125), `some entries were cancelled: ${results.filter((r) => r < 0)}`);
+          return true;
+        });
+        assert.equal(ring.pending, 0);
+      } finally {
+        closeSync(fd);
+        await ring.close();
+      }
+    });
 
   it('a buffer transferred away while its read waits still receives the bytes, and the promise resolves', async () => {
     const ring = new Ring({ entries: 8 });
