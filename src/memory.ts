@@ -28,6 +28,9 @@ const typedArrayBuffer = intrinsic(TypedArrayPrototype, 'buffer') as (v: ArrayBu
 const dataViewByteLength = intrinsic(DataView.prototype, 'byteLength') as (v: ArrayBufferView) => number;
 const dataViewByteOffset = intrinsic(DataView.prototype, 'byteOffset') as (v: ArrayBufferView) => number;
 const dataViewBuffer = intrinsic(DataView.prototype, 'buffer') as (v: ArrayBufferView) => ArrayBufferLike;
+const arrayBufferByteLength = intrinsic(ArrayBuffer.prototype, 'byteLength') as (b: ArrayBufferLike) => number;
+const sharedByteLength = intrinsic(SharedArrayBuffer.prototype, 'byteLength') as (b: ArrayBufferLike) => number;
+const isSharedArrayBuffer = types.isSharedArrayBuffer;
 const arrayIsArray = Array.isArray;
 const isView = ArrayBuffer.isView;
 // %TypedArray%.prototype[@@toStringTag] answers undefined for anything but a
@@ -101,6 +104,11 @@ export function measureViews(views: readonly unknown[], name: string, lens: numb
 /** The engine's ArrayBuffer of a view already known to be a TypedArray or DataView. */
 export function viewBuffer(v: ArrayBufferView): ArrayBufferLike {
   return isDataView(v) ? dataViewBuffer(v) : typedArrayBuffer(v);
+}
+
+/** The engine's size of an ArrayBuffer or SharedArrayBuffer (0 once detached). */
+export function bufferByteLength(b: ArrayBufferLike): number {
+  return isSharedArrayBuffer(b) ? sharedByteLength(b) : arrayBufferByteLength(b);
 }
 
 /** The engine's byte offset of a view already known to be a TypedArray or DataView (0 once detached). */

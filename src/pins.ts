@@ -14,24 +14,37 @@
 // own ArrayBuffer (an intrinsic getter), and the address is the one V8
 // reported when the pin was taken: nothing a caller can shadow.
 import type { NativeBinding } from './native';
-import { pinError, viewBuffer, viewByteOffset } from './memory';
+import { bufferByteLength, pinError, viewBuffer, viewByteOffset } from './memory';
 
 /** Pins kept after their last request completed, before the oldest are given back. */
 const IDLE_MAX = 256;
+/**
+ * Bytes of ArrayBuffers the idle pins may keep alive, before the oldest are
+ * given back (the newest is always kept: a buffer reused for request after
+ * request stays pinned however large it is).
+ */
+const IDLE_BYTES_MAX = 64 * 1024 * 1024;
 
 export class Pin {
   /** Requests in flight that use the memory. */
   users = 0;
   /** In the idle list (users may be > 0 again: the list is pruned lazily). */
   idle = false;
-  constructor(readonly id: number, readonly buffer: ArrayBufferLike, readonly base: number) {}
+  constructor(readonly id: number, readonly buffer: ArrayBufferLike, readonly base: number,
+    /** Order of creation (see Pins.mark). */
+    readonly serial: number,
+    /** Size of the whole ArrayBuffer the pin keeps alive. */
+    readonly bytes: number) {}
 }
 
 export class Pins {
   private readonly byBuffer = new WeakMap<ArrayBufferLike, Pin>();
   private idle: Pin[] = [];
+  /** Bytes of the idle list's pins (an estimate between trims: the list is pruned lazily). */
+  private idleBytes = 0;
   private free: number[] = [];
   private next = 0;
+  private created = 0;
 
   constructor(private readonly n: NativeBinding, private readonly handle: object) {}
 
@@ -57,7 +70,7 @@ export class Pins {
       throw pinError(addr, name, view, index);
     }
     const buffer = viewBuffer(view);
-    const p = new Pin(id, buffer, addr - viewByteOffset(view));
+    const p = new Pin(id, buffer, addr - viewByteOffset(view), this.created++, bufferByteLength(buffer));
     p.users = 1;
     // A zero-length pin is not cached: release() gives it back at once.
     if (length !== 0) this.byBuffer.set(buffer, p);
@@ -66,7 +79,34 @@ export class Pins {
 
   /** A request using `p` was released. */
   release(p: Pin): void {
-    if (--p.users !== 0) return;
+    if (--p.users === 0) this.unused(p);
+  }
+
+  /** What rollback() takes: pins created from here on belong to the call that asked. */
+  get mark(): number {
+    return this.created;
+  }
+
+  /**
+   * Gives back the pins a refused call acquired (`held`, one entry per
+   * acquire) and forgets those it created (since `mark`): a refusal leaves
+   * no pin cached, so it keeps no memory alive.
+   */
+  rollback(held: readonly Pin[], mark: number): void {
+    for (const p of held) {
+      if (--p.users !== 0) continue;
+      if (p.serial < mark) {
+        this.unused(p);
+        continue;
+      }
+      // Created by this call, so never released before: not in the idle list.
+      if (this.byBuffer.get(p.buffer) === p) this.byBuffer.delete(p.buffer);
+      this.unpin(p);
+    }
+  }
+
+  /** `p` has no request left: cache it, or give it back if it is not the cached one. */
+  private unused(p: Pin): void {
     if (this.byBuffer.get(p.buffer) !== p) {
       this.unpin(p);
       return;
@@ -74,27 +114,35 @@ export class Pins {
     if (!p.idle) {
       p.idle = true;
       this.idle.push(p);
-      if (this.idle.length > IDLE_MAX) this.trim(IDLE_MAX >> 1);
+      this.idleBytes += p.bytes;
+      if (this.idle.length > IDLE_MAX) this.trim(IDLE_MAX >> 1, IDLE_BYTES_MAX);
+      else if (this.idleBytes > IDLE_BYTES_MAX) this.trim(IDLE_MAX, IDLE_BYTES_MAX >> 1);
     }
   }
 
-  /** Gives back idle pins until at most `keep` remain (all with 0). */
-  trim(keep = 0): void {
+  /**
+   * Gives back the oldest idle pins until at most `keep` remain and they
+   * keep at most `keepBytes` alive (the newest stays when `keep` > 0); 0
+   * gives back all of them.
+   */
+  trim(keep = 0, keepBytes = 0): void {
     const kept: Pin[] = [];
+    let bytes = 0;
     for (const p of this.idle) {
       if (p.users > 0) { p.idle = false; continue; }
       kept.push(p);
+      bytes += p.bytes;
     }
-    const excess = kept.length - keep;
-    for (let k = 0; k < kept.length; k++) {
-      const p = kept[k]!;
-      if (k < excess) {
-        p.idle = false;
-        this.byBuffer.delete(p.buffer);
-        this.unpin(p);
-      }
+    let drop = 0;
+    while (drop < kept.length && (kept.length - drop > keep || (bytes > keepBytes && kept.length - drop > 1))) {
+      const p = kept[drop++]!;
+      bytes -= p.bytes;
+      p.idle = false;
+      this.byBuffer.delete(p.buffer);
+      this.unpin(p);
     }
-    this.idle = excess > 0 ? kept.slice(excess) : kept;
+    this.idle = drop > 0 ? kept.slice(drop) : kept;
+    this.idleBytes = bytes;
   }
 
   private unpin(p: Pin): void {

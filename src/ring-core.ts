@@ -338,10 +338,13 @@ export class RingCore {
     const n = ops.length;
     if (n > this._sq.entries) throw outOfRange('chain length', `<= ${this._sq.entries} (the SQ size)`, n);
     let pinned = 0;
+    const mark = this.pins.mark;
     try {
       for (; pinned < n; pinned++) this.pin(ops[pinned]!);
     } catch (err) {
-      for (let k = 0; k < pinned; k++) this.unpinOp(ops[k]!);
+      const held: Pin[] = [];
+      for (let k = 0; k < pinned; k++) this.unpinOp(ops[k]!, held);
+      this.pins.rollback(held, mark);
       throw err;
     }
     const out = new Array<Request>(n);
@@ -369,12 +372,13 @@ export class RingCore {
       if (n === 0) return Promise.resolve([]);
       const { views, lens, offsets, positions, op } = b;
       const held: Pin[] = [];
+      const mark = this.pins.mark;
       try {
         for (let k = 0; k < n; k++) {
           if (b.startsRun(k)) held.push(this.pins.acquire(views[k]!, lens[k]!, 'buffers', k));
         }
       } catch (err) {
-        for (const p of held) this.pins.release(p);
+        this.pins.rollback(held, mark);
         throw err;
       }
       const state = this.batchStates.pop() ?? new BatchState();
@@ -418,6 +422,7 @@ export class RingCore {
 
   /** Pins the callers' views of `op` and writes their addresses; throws (with nothing pinned) on failure. */
   private pin(op: Operation): void {
+    const mark = this.pins.mark;
     const view = op.view;
     if (view !== undefined) {
       const p = this.pins.acquire(view, op.len, 'buffer');
@@ -436,19 +441,20 @@ export class RingCore {
           putU64(iov, k * 4, p.base + viewByteOffset(v));
         }
       } catch (err) {
-        for (const p of held) this.pins.release(p);
-        if (op.pin !== undefined) this.pins.release(op.pin);
+        if (op.pin !== undefined) held.push(op.pin);
         op.pin = undefined;
+        this.pins.rollback(held, mark);
         throw err;
       }
       op.pins = held;
     }
   }
 
-  private unpinOp(op: Operation): void {
-    if (op.pin !== undefined) this.pins.release(op.pin);
+  /** Takes the pins off `op` (a chain refused before placing), into `into` for Pins.rollback(). */
+  private unpinOp(op: Operation, into: Pin[]): void {
+    if (op.pin !== undefined) into.push(op.pin);
     op.pin = undefined;
-    if (op.pins !== undefined) for (const p of op.pins) this.pins.release(p);
+    if (op.pins !== undefined) for (const p of op.pins) into.push(p);
     op.pins = undefined;
   }
 

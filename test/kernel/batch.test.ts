@@ -163,6 +163,28 @@ describe('readMany/writeMany refuse bad input before any SQE', () => {
     });
   });
 
+  it('a refused batch keeps no pin: the memory of its buffers can be collected at once', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc === undefined) return;
+    await withZero(async (ring, fd) => {
+      let ref: WeakRef<ArrayBuffer> | undefined;
+      await (async () => {
+        const big = new Uint8Array(1 << 20);
+        ref = new WeakRef(big.buffer);
+        const gone = new Uint8Array(new ArrayBuffer(16));
+        structuredClone(gone.buffer, { transfer: [gone.buffer] });
+        await assert.rejects(ring.readMany(fd, [big, gone], [0, 0]), { code: 'ERR_INVALID_ARG_VALUE' });
+      })();
+      // No request completes from here on: nothing else would trim a cached pin.
+      for (let k = 0; k < 5 && ref!.deref() !== undefined; k++) {
+        await new Promise((res) => setImmediate(res));
+        gc();
+      }
+      assert.equal(ref!.deref(), undefined, 'the refused batch holds no reference to the buffer');
+      assert.equal(ring.pending, 0);
+    });
+  });
+
   it('reads each array element once (a getter element runs once)', async () => {
     await withZero(async (ring, fd) => {
       let reads = 0;
@@ -197,6 +219,41 @@ describe('readMany across batches', () => {
       assert.equal(new Uint8Array(moved).subarray(48).every((x) => x === 1), true);
       assert.equal(ring.pending, 0);
     });
+  });
+});
+
+describe('pins of finished batches', () => {
+  it('a busy ring keeps at most about 64 MiB of finished batches\' buffers alive', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc === undefined) return;
+    const ring = new Ring({ entries: 16 });
+    const [r, w] = native().pipe() as [number, number];
+    const zero = openSync('/dev/zero', 'r');
+    // A read that waits all along: the ring never goes idle, so only the cap trims.
+    const waiting = ring.read(r, Buffer.alloc(1), -1);
+    const refs: WeakRef<ArrayBuffer>[] = [];
+    try {
+      for (let k = 0; k < 24; k++) {
+        const big = new Uint8Array(8 << 20);
+        refs.push(new WeakRef(big.buffer));
+        assert.deepEqual(await ring.readMany(zero, [big.subarray(0, 4096)], [0]), [4096]);
+      }
+      // A new batch replaces the one kept for measuring views again.
+      assert.deepEqual(await ring.readMany(zero, [Buffer.alloc(16)], [0]), [16]);
+      for (let k = 0; k < 3; k++) {
+        await new Promise((res) => setImmediate(res));
+        gc();
+      }
+      const alive = refs.filter((x) => x.deref() !== undefined).length;
+      assert.ok(alive <= 9, `${alive} of 24 buffers of 8 MiB still alive`);
+    } finally {
+      writeSync(w, 'x');
+      await waiting;
+      closeSync(r);
+      closeSync(w);
+      closeSync(zero);
+      await ring.close();
+    }
   });
 });
 
