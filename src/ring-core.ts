@@ -102,6 +102,10 @@ export class RingCore {
   private unrefScheduled = false;
   private closePromise: Promise<void> | undefined;
   private drained: (() => void) | undefined;
+  /** A cancel-all of close() or destroy() is in flight (see sweep()). */
+  private sweepInFlight = false;
+  /** CQEs reaped so far: whether anything completed after a sweep was sent. */
+  private cqeCount = 0;
   private probe_: Probe | undefined;
   private readonly creds: Credentials;
   private credEpoch: number;
@@ -759,6 +763,7 @@ export class RingCore {
         // reuse their slots.
         cq.advance(head);
         count += n >> 2;
+        this.cqeCount += n >> 2;
         for (let k = 0; k < n; k += 4) {
           const lo = batch[k]! >>> 0;
           const hi = batch[k + 1]! >>> 0;
@@ -888,6 +893,32 @@ export class RingCore {
     this._startInternal(op, noop);
   }
 
+  /**
+   * Cancels everything in flight for close() and destroy(), and cancels
+   * again after each such sweep that other completions followed while
+   * requests remain: the kernel issues a hard-linked request only once the
+   * one before it has completed (here: been cancelled), which is after the
+   * sweep that cancelled that one has passed. A sweep that nothing followed
+   * is the last, so a request the kernel cannot cancel does not make this spin.
+   */
+  private sweep(): void {
+    if (this.state === 2 || this.sweepInFlight) return;
+    this.sweepInFlight = true;
+    const mark = this.cqeCount;
+    const op = new Operation(OPS.asyncCancel);
+    op.fd = -1;
+    op.opFlags = ASYNC_CANCEL_ALL | ASYNC_CANCEL_ANY;
+    this._startInternal(op, () => {
+      this.sweepInFlight = false;
+      // The sweep's own CQE is one of those counted since the mark.
+      if (this.cqeCount - mark > 1) this._afterBatch(this.sweepAgain);
+    });
+  }
+
+  private readonly sweepAgain = (): void => {
+    if (this._req.live > 0) this.sweep();
+  };
+
   // ---- lifecycle ----------------------------------------------------------
 
   /**
@@ -924,7 +955,7 @@ export class RingCore {
       for (const r of this._req.each()) if (r.op!.waiter) this._cancelRequest(r);
       timer = setTimeout(() => {
         timer = undefined;
-        if (this._req.live > 0) this._cancelAll();
+        if (this._req.live > 0) this.sweep();
       }, grace);
       this.enterKernel();
       this.reap();
@@ -970,7 +1001,7 @@ export class RingCore {
       return;
     }
     this.drained = drained;
-    this._cancelAll();
+    this.sweep();
     this.enterKernel();
     this.reap();
     // Nothing can complete work for the user now: do not hold the process.
