@@ -171,15 +171,16 @@ class Chain {
       return;
     }
     // More than the chain read: go on reading the same open file, into one
-    // buffer of the size the path's statx gives (a hint: reading stops only
-    // at a read of 0).
+    // buffer of the size the path's statx gives (a hint: the path may name
+    // another file by now, and reading stops only at a read of 0). A slot
+    // cannot be statx'ed.
     const head = Buffer.allocUnsafeSlow(readRes + second);
     this.scratch.copy(head, 0, 0, readRes);
     this.scratch.copy(head, readRes, FIRST_READ, FIRST_READ + second);
     const e = this.engine;
     statxPath(e.ring, this.path ?? kernelPath(this.text!, shown), 0, 'stat')
       .then((st) => (statxIsFile(st) ? statxSize(st) : 0), () => 0)
-      .then((size) => readRest(e, slotTarget(this.slot), size, signal, head))
+      .then((size) => readRest(e, slotTarget(this.slot), size, signal, head, true))
       .then(
       (b) => { this.retire(); this.end(decode(b, encoding)); },
       (err) => { this.retire(); this.end(new Failure(0, () => err)); },

@@ -75,11 +75,18 @@ function concat(parts: Buffer[], total: number): Buffer {
 
 /**
  * Reads `file` from its position until a read returns 0. `size` is what
- * statx said (0: unknown), `head` bytes already read from it.
+ * statx said (0: unknown), `head` bytes already read from it. With `hint`,
+ * the size came from a statx of the path rather than of the open file (which
+ * another file may have replaced since): it sizes the buffer, but only the
+ * bytes actually read can make the file too large.
  */
 export async function readRest(e: Engine, file: FileTarget, size: number, signal: AbortSignal | undefined,
-  head?: Buffer): Promise<Buffer> {
-  if (size > MAX) throw tooLarge(size);
+  head?: Buffer, hint = false): Promise<Buffer> {
+  const stated = size;
+  if (size > MAX) {
+    if (!hint) throw tooLarge(size);
+    size = 0;
+  }
   const parts: Buffer[] = [];
   let total = 0;
   let buf: Buffer;
@@ -100,7 +107,7 @@ export async function readRest(e: Engine, file: FileTarget, size: number, signal
     if (at === buf.length) {
       parts.push(buf);
       total += at;
-      if (total > MAX) throw tooLarge(total);
+      if (total > MAX) throw tooLarge(Math.max(total, stated));
       buf = Buffer.allocUnsafeSlow(UNKNOWN);
       at = 0;
     }

@@ -53,6 +53,22 @@ describe('uring/fs on an io_uring ring', () => {
     assert.equal(fdinfo(e.ring).files.size, 0);
   });
 
+  it('readFile of a large file sizes by the path only as a hint: a file renamed over the path meanwhile changes nothing', async (t) => {
+    const e = engine();
+    if (!e?.chains) { t.skip('kernel lacks IORING_FEAT_LINKED_FILE or file slots'); return; }
+    const p = join(tmp.dir, 'renamed-over');
+    const big = join(tmp.dir, 'sparse-3g');
+    const data = Buffer.alloc(200 * 1024, 0x61);
+    fs.writeFileSync(p, data);
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, 3 * 2 ** 30);
+    const pending = ufs.readFile(p);
+    // The chain ran in the flush queued before this microtask: the open file
+    // is the 200 KB one; the path now names a 3 GiB file.
+    queueMicrotask(() => fs.renameSync(big, p));
+    assert.deepEqual(await pending, data);
+  });
+
   it('readFiles in a row open over the slot the previous one retired, with no close between them', async (t) => {
     const e = engine();
     if (!e?.chains) { t.skip('kernel lacks IORING_FEAT_LINKED_FILE or file slots'); return; }
