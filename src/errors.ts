@@ -83,8 +83,17 @@ export function systemError(res: number, syscall: string, details?: SystemErrorD
 
 function withCode<T extends Error>(err: T, code: string): T & { code: string } {
   Object.defineProperty(err, 'code', { value: code, enumerable: true, writable: true, configurable: true });
+  // As Node's own coded errors: the stack's first line says `TypeError
+  // [CODE]: ...` while `name` stays the class's. V8 writes that line when
+  // the stack is first read, so it is read once under the longer name.
+  err.name = `${err.name} [${code}]`;
+  void err.stack;
+  delete (err as { name?: string }).name;
   return err as T & { code: string };
 }
+
+/** @internal withCode() for the modules that build Node's errors themselves. */
+export const nodeCoded = withCode;
 
 /** Whether `value` is a Proxy whose handler was revoked (found without running any trap). */
 export function isRevokedProxy(value: unknown): boolean {

@@ -7,7 +7,7 @@
 // returns 0, whatever statx said: pipes, procfs, devices and files that grow
 // are read to their real end.
 import { OPS } from '../opcodes';
-import { AbortError } from '../errors';
+import { AbortError, nodeCoded } from '../errors';
 import type { FileTarget } from '../operation';
 import type { Engine } from './backend';
 import { rw } from './submit';
@@ -53,9 +53,7 @@ export function checkAborted(signal: AbortSignal | undefined): void {
 
 /** ERR_FS_FILE_TOO_LARGE, as node:fs words it. */
 export function tooLarge(size: number): RangeError {
-  const err = new RangeError(`File size (${size}) is greater than 2 GiB`) as RangeError & { code: string };
-  err.code = 'ERR_FS_FILE_TOO_LARGE';
-  return err;
+  return nodeCoded(new RangeError(`File size (${size}) is greater than 2 GiB`), 'ERR_FS_FILE_TOO_LARGE');
 }
 
 /** The first `n` bytes of `buf` in a Buffer that owns exactly its memory. */

@@ -80,6 +80,18 @@ describe('errors', () => {
     });
   }
 
+  it('an argument error is coded as Node codes its own: the stack says the code, the name stays the class\'s', async () => {
+    const ours = await ring.read('x' as never, Buffer.alloc(1)).then(() => assert.fail('resolved'), (e: Error & { code?: string }) => e);
+    const node = await nodefs.readFile(5n as never).then(() => assert.fail('resolved'), (e: Error & { code?: string }) => e);
+    for (const e of [ours, node]) {
+      assert.equal(e.code, 'ERR_INVALID_ARG_TYPE');
+      assert.equal(e.name, 'TypeError');
+      assert.ok(e.stack!.startsWith('TypeError [ERR_INVALID_ARG_TYPE]: The '), e.stack!.split('\n')[0]);
+      assert.deepEqual(Object.keys(e), ['code']);
+      assert.equal(Object.prototype.hasOwnProperty.call(e, 'name'), false);
+    }
+  });
+
   it('a detached buffer is refused', async () => {
     const u = new Uint8Array(16);
     structuredClone(u.buffer, { transfer: [u.buffer] });
