@@ -181,8 +181,10 @@ class Chain {
     statxPath(e.ring, this.path ?? kernelPath(this.text!, shown), 0, 'stat')
       .then((st) => (statxIsFile(st) ? statxSize(st) : 0), () => 0)
       .then((size) => readRest(e, slotTarget(this.slot), size, signal, head, true))
+      .then((b) => decode(b, encoding))
       .then(
-      (b) => { this.retire(); this.end(decode(b, encoding)); },
+      (out) => { this.retire(); this.end(out); },
+      // A read that failed, or a string too long to make: the chain ends either way.
       (err) => { this.retire(); this.end(new Failure(0, () => err)); },
     );
   }

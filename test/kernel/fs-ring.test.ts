@@ -69,6 +69,20 @@ describe('uring/fs on an io_uring ring', () => {
     assert.deepEqual(await pending, data);
   });
 
+  it('readFile with an encoding whose string would be too long rejects, as Node does (and does not hang)', { timeout: 20000 }, async () => {
+    const p = join(tmp.dir, 'too-long-for-hex');
+    fs.writeFileSync(p, '');
+    fs.truncateSync(p, 257 * 1024 * 1024); // 514 Mi hex digits: past V8's longest string
+    try {
+      await assert.rejects(ufs.readFile(p, 'hex'), (e: Error & { code?: string }) => {
+        assert.ok(e instanceof RangeError || e.code === 'ERR_STRING_TOO_LONG', String(e));
+        return true;
+      });
+    } finally {
+      fs.unlinkSync(p);
+    }
+  });
+
   it('readFiles in a row open over the slot the previous one retired, with no close between them', async (t) => {
     const e = engine();
     if (!e?.chains) { t.skip('kernel lacks IORING_FEAT_LINKED_FILE or file slots'); return; }
