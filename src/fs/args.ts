@@ -58,9 +58,12 @@ export function fileMode(mode: unknown, fallback: number): number | undefined {
  * A path argument (string, Buffer or file: URL) as the string errors show,
  * or undefined when Node would refuse it or it needs Node's own handling.
  */
+type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string };
+
 export function plainPath(path: unknown): string | undefined {
   let s: string;
-  if (typeof path === 'string') s = path;
+  // A lone surrogate reaches the kernel as U+FFFD's bytes, and Node's errors name that path.
+  if (typeof path === 'string') s = (path as WellFormed).isWellFormed() ? path : (path as WellFormed).toWellFormed();
   else if (path instanceof Uint8Array) s = Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString();
   else if (path instanceof URL) {
     if (path.protocol !== 'file:') return undefined;
@@ -94,10 +97,14 @@ export function optionsObject(options: unknown, keys: readonly string[]): Record
 }
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
-/** An encoding option: undefined/null/'buffer' mean bytes; a known encoding name; else false. */
+/**
+ * The encoding option of readFile and writeFile: undefined/null mean bytes;
+ * a known encoding name; else false ('buffer' too: Node's whole-file calls
+ * refuse it with ERR_UNKNOWN_ENCODING).
+ */
 export function encodingOf(options: Record<string, unknown>): BufferEncoding | undefined | false {
   const enc = options.encoding;
-  if (enc === undefined || enc === null || enc === 'buffer') return undefined;
+  if (enc === undefined || enc === null) return undefined;
   if (typeof enc === 'string' && Buffer.isEncoding(enc)) return enc as BufferEncoding;
   return false;
 }

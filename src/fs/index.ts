@@ -117,11 +117,14 @@ export const readFile = function readFile(path: unknown, options?: unknown): Pro
   (path: PathOrHandle, options?: (ObjectEncodingOptions & Abortable & { flag?: OpenMode }) | BufferEncoding | null): Promise<string | Buffer>;
 };
 function readFile_(path: unknown, options?: unknown): Promise<Buffer | string> {
-  if (path instanceof FileHandle) return path.readFile(options as never);
+  // Options first, then the path, as node:fs reads them: an options getter
+  // that changes a Buffer path cannot make the error name other bytes than
+  // the ones opened.
+  const o = optionsObject(options, ['encoding', 'flag', 'signal']);
+  if (path instanceof FileHandle) return path.readFile((o ?? options) as never);
   const e = ring();
   const shown = e && plainPath(path);
-  const o = optionsObject(options, ['encoding', 'flag', 'signal']);
-  if (shown === undefined || o === undefined) return fsp.readFile(path as string, options as never);
+  if (shown === undefined || o === undefined) return fsp.readFile(path as string, (o ?? options) as never);
   const enc = encodingOf(o);
   const signal = signalOf(o);
   const flag = o.flag;
@@ -133,11 +136,11 @@ function readFile_(path: unknown, options?: unknown): Promise<Buffer | string> {
 }
 
 function writeLike(path: unknown, data: unknown, options: unknown, defaultFlag: number,
-  viaNode: (options: unknown) => Promise<void>, viaHandle: (h: FileHandle) => Promise<void>): Promise<void> {
-  if (path instanceof FileHandle) return viaHandle(path);
+  viaNode: (options: unknown) => Promise<void>, viaHandle: (h: FileHandle, options: unknown) => Promise<void>): Promise<void> {
+  const o = optionsObject(options, ['encoding', 'mode', 'flag', 'flush', 'signal']);
+  if (path instanceof FileHandle) return viaHandle(path, o ?? options);
   const e = ring();
   const shown = e && plainPath(path);
-  const o = optionsObject(options, ['encoding', 'mode', 'flag', 'flush', 'signal']);
   if (shown === undefined || o === undefined || (typeof data !== 'string' && !ArrayBuffer.isView(data)) || o.flush) {
     return viaNode(o ?? options);
   }
@@ -157,7 +160,7 @@ export const writeFile = rejecting(writeFile_) as
 function writeFile_(path: unknown, data: unknown, options?: unknown): Promise<void> {
   return writeLike(path, data, options, 0o1101 /* O_WRONLY | O_CREAT | O_TRUNC */,
     (o) => fsp.writeFile(path as string, data as string, o as never),
-    (h) => h.writeFile(data, options as never));
+    (h, o) => h.writeFile(data, o as never));
 }
 
 /** Appends to a file, creating it if needed. */
@@ -166,7 +169,7 @@ export const appendFile = rejecting(appendFile_) as
 function appendFile_(path: unknown, data: unknown, options?: unknown): Promise<void> {
   return writeLike(path, data, options, 0o2101 /* O_WRONLY | O_CREAT | O_APPEND */,
     (o) => fsp.appendFile(path as string, data as string, o as never),
-    (h) => h.appendFile(data, options as never));
+    (h, o) => h.appendFile(data, o as never));
 }
 
 function statLike(path: unknown, options: unknown, nofollow: boolean): Promise<Stats> {

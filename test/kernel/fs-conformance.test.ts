@@ -47,6 +47,17 @@ const CASES: Case[] = [
     name: `readFile of binary bytes as ${enc}`, setup: (d) => file(d, 'a', big.subarray(0, 4097)), call: (f, d) => f.readFile(join(d, 'a'), enc),
   })),
   { name: 'readFile of an empty file as utf8', setup: (d) => file(d, 'a', ''), call: (f, d) => f.readFile(join(d, 'a'), 'utf8') },
+  { name: 'readFile with { encoding: "buffer" }', setup: (d) => file(d, 'a'), call: (f, d) => f.readFile(join(d, 'a'), { encoding: 'buffer' as BufferEncoding }) },
+  { name: 'writeFile with { encoding: "buffer" }', call: (f, d) => f.writeFile(join(d, 'w'), 'x', { encoding: 'buffer' as BufferEncoding }) },
+  { name: 'readFile of a missing path with a lone surrogate', call: (f, d) => f.readFile(join(d, 'x\ud800y')) },
+  {
+    // Node reads the options before the path: a getter that rewrites a Buffer path changes what is opened.
+    name: 'readFile whose options getter rewrites the Buffer path', setup: (d) => file(d, 'a', 'A'),
+    call: (f, d) => {
+      const p = Buffer.from(join(d, 'a'));
+      return f.readFile(p, { get encoding() { p[p.length - 1] = 0x62; return undefined; } } as never);
+    },
+  },
   { name: 'readFile of an empty file', setup: (d) => file(d, 'a', ''), call: (f, d) => f.readFile(join(d, 'a')) },
   { name: 'readFile of exactly 64 KiB', setup: (d) => file(d, 'a', big.subarray(0, 65536)), call: (f, d) => f.readFile(join(d, 'a')) },
   { name: 'readFile of a 200 KB file', setup: (d) => file(d, 'a', big), call: (f, d) => f.readFile(join(d, 'a')) },
