@@ -95,6 +95,22 @@ function withCode<T extends Error>(err: T, code: string): T & { code: string } {
 /** @internal withCode() for the modules that build Node's errors themselves. */
 export const nodeCoded = withCode;
 
+/**
+ * @internal Error.captureStackTrace(err, top), keeping the `[ERR_*]` of a
+ * coded error's first stack line (see withCode()).
+ */
+export function restack(err: Error, top: (...args: never[]) => unknown): void {
+  const code = (err as { code?: unknown }).code;
+  const coded = typeof code === 'string' && code.startsWith('ERR_') && !(err instanceof UringError)
+    && !Object.prototype.hasOwnProperty.call(err, 'name');
+  if (coded) err.name = `${err.name} [${code}]`;
+  Error.captureStackTrace(err, top);
+  if (coded) {
+    void err.stack;
+    delete (err as { name?: string }).name;
+  }
+}
+
 /** Whether `value` is a Proxy whose handler was revoked (found without running any trap). */
 export function isRevokedProxy(value: unknown): boolean {
   return types.isProxy(value) && inspect(value, { showProxy: true, depth: -1 }).startsWith('<Revoked Proxy>');

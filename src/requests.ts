@@ -4,6 +4,7 @@
 // record holds every JS object whose memory the SQE points at, so nothing the
 // kernel may touch is collected before the CQE arrives.
 import type { Operation } from './operation';
+import { restack } from './errors';
 import type { BatchState } from './ops/batch';
 
 /** High-word bit reserved for user_data values the library gives to resource tags. */
@@ -27,7 +28,7 @@ export function failed(v: unknown): never {
   if (v instanceof Failure) {
     const err = v.build(v.res);
     // Start the stack at the caller's await; the library's frames say nothing.
-    if (err instanceof Error) Error.captureStackTrace(err, failed);
+    if (err instanceof Error) restack(err, failed);
     throw err;
   }
   throw v;

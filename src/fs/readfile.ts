@@ -17,7 +17,7 @@ import { AT_FDCWD, IOSQE_IO_HARDLINK, IOSQE_IO_LINK, O_CLOEXEC, O_RDONLY } from 
 import { OPS } from '../opcodes';
 import { FileTarget, Operation, slotTarget } from '../operation';
 import { internalAddress } from '../memory';
-import { systemError } from '../errors';
+import { restack, systemError } from '../errors';
 import { Failure } from '../requests';
 import type { Engine } from './backend';
 import { KernelPath, closeFd, kernelPath, openPath, statxFd, statxPath } from './submit';
@@ -90,7 +90,7 @@ class Chain {
     if (!(v instanceof Failure)) release(this);
     if (v instanceof Failure) {
       const err = v.build(v.res);
-      if (err instanceof Error) Error.captureStackTrace(err, this.finish);
+      if (err instanceof Error) restack(err, this.finish);
       throw err;
     }
     return v;

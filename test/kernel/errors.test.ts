@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { promises as nodefs } from 'node:fs';
 import { Ring, UringSystemError } from '../../src/index';
 import { tempDir } from '../helpers';
+import { nodeCoded, restack } from '../../src/errors';
 
 describe('errors', () => {
   const ring = new Ring({ entries: 8 });
@@ -90,6 +91,18 @@ describe('errors', () => {
       assert.deepEqual(Object.keys(e), ['code']);
       assert.equal(Object.prototype.hasOwnProperty.call(e, 'name'), false);
     }
+  });
+
+  it('a coded error keeps its [ERR_*] in the stack when its stack is moved to the awaiting caller', () => {
+    const err = nodeCoded(new RangeError('File size (3) is greater than 2 GiB'), 'ERR_FS_FILE_TOO_LARGE');
+    restack(err, () => undefined);
+    assert.ok(err.stack!.startsWith('RangeError [ERR_FS_FILE_TOO_LARGE]: File size'), err.stack!.split('\n')[0]);
+    assert.equal(err.name, 'RangeError');
+    // A system error's first line has no code in brackets, in Node or here.
+    const sys = new Error('ENOENT: no such file or directory') as Error & { code?: string };
+    sys.code = 'ENOENT';
+    restack(sys, () => undefined);
+    assert.ok(sys.stack!.startsWith('Error: ENOENT'));
   });
 
   it('a detached buffer is refused', async () => {
