@@ -20,6 +20,8 @@ export class Failure {
   constructor(
     readonly res: number,
     readonly build: (res: number) => unknown,
+    /** The error is the caller's own (a destroy() reason): thrown as it is, its stack untouched. */
+    readonly asIs = false,
   ) {}
 }
 
@@ -28,7 +30,7 @@ export function failed(v: unknown): never {
   if (v instanceof Failure) {
     const err = v.build(v.res);
     // Start the stack at the caller's await; the library's frames say nothing.
-    if (err instanceof Error) restack(err, failed);
+    if (err instanceof Error && !v.asIs) restack(err, failed);
     throw err;
   }
   throw v;

@@ -92,6 +92,11 @@ export class RingCore {
   private readonly stats_: RingStats = { enters: 0, submitted: 0, completed: 0, stale: 0, overflowFlushes: 0, staged: 0 };
   private state: 0 | 1 | 2 = 0; // open, closing, closed
   private destroyed = false;
+  /**
+   * @internal What destroy() rejected pending work with: requests settled
+   * through their handlers (with -ECANCELED) use it to reject as the others do.
+   */
+  _destroyReason: unknown = undefined;
   private flushScheduled = false;
   private microFlushes = 0;
   private resetScheduled = false;
@@ -973,6 +978,7 @@ export class RingCore {
     if (this.state === 2 || (this.state === 1 && this.destroyed)) return;
     this.destroyed = true;
     const reason = err ?? new UringError('ERR_RING_DESTROYED', 'The ring was destroyed');
+    this._destroyReason = reason;
     this.state = 1;
     for (const r of this._req.each()) {
       if (r.settled) continue;

@@ -29,6 +29,7 @@ export const FIRST_READ = 64 * 1024;
 /** Room for the path of a chain's open (PATH_MAX with its NUL); longer paths get their own copy. */
 const PATH_ROOM = 4096;
 const PATH_AT = 2 * FIRST_READ;
+const ECANCELED = -125;
 const POOL_MAX = 256;
 
 type Out = Buffer | string;
@@ -90,7 +91,7 @@ class Chain {
     if (!(v instanceof Failure)) release(this);
     if (v instanceof Failure) {
       const err = v.build(v.res);
-      if (err instanceof Error) restack(err, this.finish);
+      if (err instanceof Error && !v.asIs) restack(err, this.finish);
       throw err;
     }
     return v;
@@ -154,6 +155,13 @@ class Chain {
     this.signal = undefined;
     if (openRes < 0 || readRes < 0 || second < 0) {
       this.retire();
+      // destroy() ends the chain's requests with -ECANCELED through their
+      // handlers: the caller gets destroy()'s reason, as every other request does.
+      const reason = this.engine.ring._destroyReason;
+      if (reason !== undefined && (openRes === ECANCELED || readRes === ECANCELED || second === ECANCELED)) {
+        this.end(new Failure(ECANCELED, () => reason, true));
+        return;
+      }
       this.end(openRes < 0 ? openError(openRes, shown) : readError(readRes < 0 ? readRes : second));
       return;
     }
