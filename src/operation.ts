@@ -101,6 +101,11 @@ export class Operation implements SqeValues {
   group: RefGroup | undefined = undefined;
   /** Other requests can name this one later by its promise (pollRemove, timeoutRemove). */
   named = false;
+  /**
+   * The end of a call already under way (the close of what it opened): a
+   * closing ring still takes it, so that the call does not leave its fd open.
+   */
+  followUp = false;
   /** Per-request options, read once from the caller. */
   signal: AbortSignal | undefined = undefined;
   timeout: number | undefined = undefined;

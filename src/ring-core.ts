@@ -274,7 +274,8 @@ export class RingCore {
   /** @internal Submits one operation; resolves with its mapped result. Rejects, never throws. */
   _submit(op: Operation): Promise<any> {
     try {
-      this._checkOpen();
+      if (!op.followUp) this._checkOpen();
+      else if (this.state === 2 || this.destroyed) throw ringClosed();
       const { signal, timeout } = op;
       if (signal !== undefined && signalAborted(signal)) return Promise.reject(abortedError(signal));
       // A timeout is a LINK_TIMEOUT linked after the request, placed with it:

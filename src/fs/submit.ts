@@ -3,6 +3,7 @@
 // errors ('open', 'stat', 'unlink', ...), so a failed CQE becomes the same
 // error node:fs/promises would give. Files are FileTargets (operation.ts):
 // an fd, or the registered slot of a FileHandle.
+import { close as nodeClose } from 'node:fs';
 import { types } from 'node:util';
 import { AT_FDCWD, AT_REMOVEDIR, IOSQE_ASYNC, STATX_BASIC_STATS, STATX_BTIME } from '../constants';
 import { OPS, OpSpec } from '../opcodes';
@@ -102,5 +103,11 @@ export function ftruncate(ring: RingCore, file: FileTarget, len: number): Promis
 export function closeFd(ring: RingCore, fd: number, offload = false): Promise<number> {
   const op = paths.close(fd, undefined, 'close');
   if (offload) op.flags |= IOSQE_ASYNC;
-  return ring._submit(op);
+  // Always the end of something: a closing ring takes it, and one that is
+  // gone leaves it to node:fs, so that no fd is left open.
+  op.followUp = true;
+  return (ring._submit(op) as Promise<number>).catch((err: { code?: unknown }) => {
+    if (err?.code !== 'ERR_RING_CLOSED') throw err;
+    return new Promise<number>((resolve, reject) => nodeClose(fd, (e) => (e ? reject(e) : resolve(0))));
+  });
 }
