@@ -151,11 +151,10 @@ export class FileHandle extends EventEmitter {
     }
     if (a.length === 0) return Promise.resolve({ __proto__: null, bytesRead: 0, buffer: a.view } as ReadResult);
     if (a.pos !== undefined) return this.#submit(a.view, a.offset, a.length, a.pos, false);
-    // A position only some Node versions accept: ask which rule applies.
-    return positionRules().then((strict) => {
-      if (this.#closing !== undefined) return fileClosed('read');
-      return this.#submit(a.view, a.offset, a.length, positionOf(a.rawPos, a.length, strict), false);
-    });
+    // A position only some Node versions accept: ask which rule applies. The
+    // read counts as in flight from now, so a close() meanwhile waits for it.
+    return this.#track(positionRules().then((strict) =>
+      this.#submit(a.view, a.offset, a.length, positionOf(a.rawPos, a.length, strict), false)));
   }
 
   /**
@@ -266,9 +265,16 @@ export class FileHandle extends EventEmitter {
   }
 
   /** Writes all of `data` (string, buffer, or an iterable of them) at the file position. */
-  async writeFile(data: unknown, options?: { encoding?: BufferEncoding | null; signal?: AbortSignal } | BufferEncoding | null): Promise<void> {
+  writeFile(data: unknown, options?: { encoding?: BufferEncoding | null; signal?: AbortSignal } | BufferEncoding | null): Promise<void> {
     if (this.#closing !== undefined) return fileClosed('writeFile');
-    const { encoding, signal } = wholeOptions(options);
+    // In flight from the first chunk to the last, so that a close() between
+    // two chunks of an iterable waits, as Node's does, and no chunk is
+    // written through a slot the handle has given back.
+    return this.#track(this.#writeFile(data, options));
+  }
+
+  async #writeFile(data: unknown, options: unknown): Promise<void> {
+    const { encoding, signal } = wholeOptions(options as never);
     const enc = (encoding || 'utf8') as BufferEncoding;
     const iterable = isCustomIterable(data);
     if (!ArrayBuffer.isView(data) && !iterable) {

@@ -196,6 +196,42 @@ const CASES: Case[] = [
     },
   },
   {
+    // close() waits for a writeFile of an iterable through all its chunks; the
+    // next open (which may reuse the handle's slot) gets none of them.
+    name: 'FileHandle writeFile of an iterable, closed between its chunks',
+    setup: (d) => file(d, 'b', ''),
+    call: async (f, d) => {
+      const a = await f.open(join(d, 'a'), 'w');
+      let resume!: () => void;
+      const gate = new Promise<void>((r) => { resume = r; });
+      async function* chunks(): AsyncGenerator<string> { yield 'first-'; await gate; yield 'second'; }
+      const writing = a.writeFile(chunks() as never).then(() => 'ok', (e: unknown) => normErr(e, d));
+      await new Promise((r) => setImmediate(r));
+      const closing = a.close();
+      const b = await f.open(join(d, 'b'), 'r+');
+      resume();
+      const out = [await writing];
+      await closing;
+      await b.writeFile('B');
+      await b.close();
+      out.push(fs.readFileSync(join(d, 'a'), 'utf8'), fs.readFileSync(join(d, 'b'), 'utf8'));
+      return out;
+    },
+  },
+  {
+    name: 'FileHandle writeFile of an array closed in the same tick, and a read at an odd position too',
+    setup: (d) => file(d, 'r', 'abcdef'),
+    call: async (f, d) => {
+      const h = await f.open(join(d, 'w'), 'w');
+      const w = h.writeFile(['hello ', 'world'] as never).then(() => 'ok', (e: unknown) => normErr(e, d));
+      await h.close();
+      const r = await f.open(join(d, 'r'));
+      const read = r.read(Buffer.alloc(3), 0, 3, -2).then((x) => x.bytesRead, (e: unknown) => normErr(e, d));
+      await r.close();
+      return [await w, fs.readFileSync(join(d, 'w'), 'utf8'), await read];
+    },
+  },
+  {
     name: 'FileHandle calls after close fail EBADF "file closed"',
     setup: (d) => file(d, 'a'),
     call: async (f, d) => {
