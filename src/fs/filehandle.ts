@@ -22,7 +22,7 @@ import { readToEnd } from './readfile';
 import { checkAborted, writeAll } from './whole';
 import { Owned, disown, own } from './lifetime';
 import { RwArgs, positionOf, positionRules, readArgs, stringBytes, stringPosition, writeArgs } from './rwargs';
-import { viewLength } from '../memory';
+import { viewBuffer, viewByteOffset, viewLength } from '../memory';
 import { wholeOptions } from './args';
 import { invalidState, streamType, webStream } from './webstream';
 import { invalidArgType } from '../errors';
@@ -54,20 +54,32 @@ class HandleOp {
   buffer: unknown = undefined;
   write = false;
   resolve: ((v: unknown) => void) | undefined = undefined;
+  // A write's range, for going on after a short write.
+  view: ArrayBufferView | undefined = undefined;
+  at = 0;
+  left = 0;
+  pos: number | bigint = -1;
+  /** Bytes a write has written before the request now in flight. */
+  sum = 0;
   readonly executor = (res: (v: unknown) => void): void => {
     this.resolve = res;
   };
   readonly onCqe = (res: number): void => {
-    const { h, buffer, resolve, write } = this;
+    // libuv writes a whole buffer: after a short write (a full pipe), the
+    // rest goes out in a next request; an error after some bytes ends the
+    // write with the count so far.
+    if (this.write && res > 0 && res < this.left && this.h!._more(this, res)) return;
+    const { h, buffer, resolve, write, sum } = this;
     this.h = undefined;
     this.buffer = undefined;
+    this.view = undefined;
     this.resolve = undefined;
     ops.push(this);
     h!._done();
     // A failure is built after the caller's await (requests.ts settle()),
     // so that its stack shows the caller, as Node's does.
-    if (res < 0) resolve!(write ? WRITE_FAILED(res) : READ_FAILED(res));
-    else if (write) resolve!({ __proto__: null, bytesWritten: res, buffer });
+    if (res < 0 && !(write && sum > 0)) resolve!(write ? WRITE_FAILED(res) : READ_FAILED(res));
+    else if (write) resolve!({ __proto__: null, bytesWritten: sum + Math.max(res, 0), buffer });
     else resolve!({ __proto__: null, bytesRead: res, buffer });
   };
 }
@@ -128,11 +140,39 @@ export class FileHandle extends EventEmitter {
       o.h = this;
       o.buffer = view;
       o.write = write;
+      o.sum = 0;
+      if (write) {
+        o.view = view;
+        o.at = offset;
+        o.left = length;
+        o.pos = pos;
+      }
       this.#pending++;
       return promise;
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * @internal A write of `o` was short by some bytes (`res` written): sends
+   * the rest as the same call. False when it cannot (the ring is closed):
+   * the write then ends with what it wrote.
+   */
+  _more(o: HandleOp, res: number): boolean {
+    const pos = o.pos;
+    const next = typeof pos === 'bigint' ? (pos < 0n ? pos : pos + BigInt(res)) : (pos < 0 ? pos : pos + res);
+    try {
+      const op = data.rw(OPS.write, this.#file, o.view!, next, 'write', o.at + res, o.left - res);
+      this.#engine.ring._start(op, o.onCqe);
+    } catch {
+      return false;
+    }
+    o.sum += res;
+    o.at += res;
+    o.left -= res;
+    o.pos = next;
+    return true;
   }
 
   /**
@@ -183,25 +223,62 @@ export class FileHandle extends EventEmitter {
     }
   }
 
-  /** Scatter read at `position` (null: the file position). Resolves with `{ bytesRead, buffers }`. */
+  /**
+   * Scatter read at `position` (null or negative: the file position), into
+   * at most the first IOV_MAX (1024) buffers, as libuv does. Resolves with
+   * `{ bytesRead, buffers }`.
+   */
   async readv<T extends ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
     if (this.#closing !== undefined) return fileClosed('readv');
-    checkViews(buffers);
+    const list = viewList(buffers);
     // Node's readv of no buffers fails in the kernel call: EINVAL.
-    if (buffers.length === 0) throw systemError(-EINVAL, 'read');
-    const pos = typeof position === 'number' && Number.isSafeInteger(position) ? position : -1;
-    const n = await this.#track(rwv(this.#engine.ring, OPS.readv, this.#file, buffers, pos, 'read'));
+    if (list.length === 0) throw systemError(-EINVAL, 'read');
+    const views = list.length > data.IOV_MAX ? list.slice(0, data.IOV_MAX) : list;
+    const n = await this.#track(rwv(this.#engine.ring, OPS.readv, this.#file, views, vectorPosition(position), 'read'));
     return { __proto__: null, bytesRead: n, buffers } as { bytesRead: number; buffers: T };
   }
 
-  /** Gather write at `position` (null: the file position). Resolves with `{ bytesWritten, buffers }`. */
+  /**
+   * Gather write at `position` (null or negative: the file position). Like
+   * libuv, writes everything: IOV_MAX buffers at a time, and on after a
+   * short write (a pipe that was full); an error after some bytes ends it
+   * with the count so far. Resolves with `{ bytesWritten, buffers }`.
+   */
   async writev<T extends ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
     if (this.#closing !== undefined) return fileClosed('writev');
-    checkViews(buffers);
-    const pos = typeof position === 'number' && Number.isSafeInteger(position) ? position : -1;
-    if (buffers.length === 0) return { __proto__: null, bytesWritten: 0, buffers } as { bytesWritten: number; buffers: T };
-    const n = await this.#track(rwv(this.#engine.ring, OPS.writev, this.#file, buffers, pos, 'write'));
+    const list = viewList(buffers);
+    if (list.length === 0) return { __proto__: null, bytesWritten: 0, buffers } as { bytesWritten: number; buffers: T };
+    const n = await this.#track(this.#writeViews(list, vectorPosition(position)));
     return { __proto__: null, bytesWritten: n, buffers } as { bytesWritten: number; buffers: T };
+  }
+
+  async #writeViews(list: ArrayBufferView[], pos: number): Promise<number> {
+    // Each view as bytes, measured once; the front one cut by what was written.
+    // (A detached view reads as empty, and writes nothing, as in Node.)
+    let rest: Uint8Array[] = [];
+    for (const v of list) {
+      const n = viewLength(v, 'buffers');
+      if (n > 0) rest.push(new Uint8Array(viewBuffer(v), viewByteOffset(v), n));
+    }
+    let total = 0;
+    while (rest.length > 0) {
+      const part = rest.length > data.IOV_MAX ? rest.slice(0, data.IOV_MAX) : rest;
+      let n: number;
+      try {
+        n = await rwv(this.#engine.ring, OPS.writev, this.#file, part, pos < 0 ? -1 : pos + total, 'write');
+      } catch (err) {
+        if (total > 0) break;
+        throw err;
+      }
+      if (n <= 0) break;
+      total += n;
+      let k = 0;
+      while (k < rest.length && n >= rest[k]!.length) n -= rest[k++]!.length;
+      rest = rest.slice(k);
+      if (n > 0) rest[0] = rest[0]!.subarray(n);
+      while (rest.length > 0 && rest[0]!.length === 0) rest.shift();
+    }
+    return total;
   }
 
   /** fstat: resolves with fs.Stats (fs.BigIntStats with `{ bigint: true }`). */
@@ -394,9 +471,22 @@ function isCustomIterable(data: unknown): boolean {
   return typeof d[Symbol.iterator] === 'function' || typeof d[Symbol.asyncIterator] === 'function';
 }
 
-function checkViews(buffers: unknown): void {
-  if (!Array.isArray(buffers) || !buffers.every((b) => ArrayBuffer.isView(b))) {
-    throw invalidArgType('buffers', 'an ArrayBufferView[]', buffers);
+/** The views of a readv/writev array, each element read once (Node: ERR_INVALID_ARG_TYPE otherwise). */
+function viewList(buffers: unknown): ArrayBufferView[] {
+  if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an ArrayBufferView[]', buffers);
+  const n = buffers.length;
+  const out = new Array<ArrayBufferView>(n);
+  for (let k = 0; k < n; k++) {
+    const v: unknown = buffers[k];
+    if (!ArrayBuffer.isView(v)) throw invalidArgType('buffers', 'an ArrayBufferView[]', buffers);
+    out[k] = v;
   }
+  return out;
+}
+
+/** A readv/writev position as Node hands it to libuv: a number (negative: the file position), else the file position. */
+function vectorPosition(position: unknown): number {
+  if (typeof position !== 'number' || !Number.isFinite(position) || position < 0) return -1;
+  return Math.min(Math.trunc(position), Number.MAX_SAFE_INTEGER);
 }
 

@@ -232,6 +232,34 @@ const CASES: Case[] = [
     },
   },
   {
+    // libuv writes IOV_MAX buffers at a time until all are written, reads into the first IOV_MAX,
+    // and takes a negative position as the file position.
+    name: 'FileHandle writev and readv of 1025 buffers, and at position -5',
+    call: async (f, d) => {
+      const h = await f.open(join(d, 'v'), 'w+');
+      try {
+        const bufs = Array.from({ length: 1025 }, (_, k) => Buffer.from([k & 0xff, 0x41]));
+        const out: unknown[] = [(await h.writev(bufs, 0)).bytesWritten];
+        const into = Array.from({ length: 1025 }, () => Buffer.alloc(2));
+        out.push((await h.readv(into, 0)).bytesRead, Buffer.concat(into.slice(1020)).toString('hex'));
+        out.push((await h.writev([Buffer.from('tail')], -5)).bytesWritten);
+        out.push((await h.readv([Buffer.alloc(3)], -5)).bytesRead);
+        return out;
+      } finally { await h.close(); }
+    },
+  },
+  {
+    name: 'FileHandle createWriteStream with 3000 writes in one tick',
+    call: async (f, d) => {
+      const h = await f.open(join(d, 's'), 'w');
+      const ws = h.createWriteStream();
+      for (let k = 0; k < 3000; k++) ws.write(`line ${k}\n`);
+      ws.end();
+      await new Promise<void>((res, rej) => { ws.on('close', res); ws.on('error', rej); });
+      return fs.readFileSync(join(d, 's'), 'utf8').length;
+    },
+  },
+  {
     name: 'FileHandle calls after close fail EBADF "file closed"',
     setup: (d) => file(d, 'a'),
     call: async (f, d) => {

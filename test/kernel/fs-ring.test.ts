@@ -83,6 +83,28 @@ describe('uring/fs on an io_uring ring', () => {
     }
   });
 
+  it('FileHandle write and writev to a FIFO write everything, as libuv does, however full the pipe gets', { timeout: 20000 }, async () => {
+    const fifo = join(tmp.dir, 'short-writes');
+    spawnSync('mkfifo', [fifo]);
+    const h = await ufs.open(fifo, 'r+');
+    const r = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    let got = 0;
+    const chunk = Buffer.alloc(65536);
+    const drain = setInterval(() => { try { for (;;) got += fs.readSync(r, chunk); } catch { /* EAGAIN: empty for now */ } }, 1);
+    try {
+      const n = 1 << 20;
+      const [w, v] = await Promise.all([h.write(Buffer.alloc(n, 1)), h.writev([Buffer.alloc(n, 2), Buffer.alloc(5, 3)])]);
+      assert.equal(w.bytesWritten, n);
+      assert.equal(v.bytesWritten, n + 5);
+      for (let k = 0; k < 200 && got < 2 * n + 5; k++) await new Promise((res) => setTimeout(res, 5));
+      assert.equal(got, 2 * n + 5);
+    } finally {
+      clearInterval(drain);
+      await h.close();
+      fs.closeSync(r);
+    }
+  });
+
   it('readFiles in a row open over the slot the previous one retired, with no close between them', async (t) => {
     const e = engine();
     if (!e?.chains) { t.skip('kernel lacks IORING_FEAT_LINKED_FILE or file slots'); return; }
