@@ -427,6 +427,8 @@ export class FileHandle extends EventEmitter {
       writev: (_fd: number, bufs: Buffer[], pos: number | null, cb: Cb) => {
         this.writev(bufs, pos ?? null).then((r) => cb(null, r.bytesWritten, r.buffers), cb);
       },
+      // createWriteStream({ flush: true }) syncs before it closes.
+      fsync: (_fd: number, cb: Cb) => { this.sync().then(() => cb(null), cb); },
       close: (_fd: number, cb: Cb) => { this.close().then(() => cb(null), cb); },
     };
   }

@@ -146,7 +146,8 @@ function writeLike(path: unknown, data: unknown, options: unknown, defaultFlag: 
   }
   const enc = encodingOf(o);
   const signal = signalOf(o);
-  const flags = openFlags(o.flag, defaultFlag);
+  // Node: `options.flag || 'w'` (or 'a'): any falsy flag is the default.
+  const flags = openFlags(o.flag || undefined, defaultFlag);
   const mode = fileMode(o.mode, 0o666);
   if (enc === false || signal === false || flags === undefined || mode === undefined) return viaNode(o);
   if (signal?.aborted) return aborted(signal);

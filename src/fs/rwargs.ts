@@ -112,12 +112,10 @@ export function stringBytes(data: string, encoding: unknown): Buffer {
   if (typeof encoding === 'string' && encoding.toLowerCase() === 'hex' && data.length % 2 !== 0) {
     throw invalidArgValue('encoding', encoding, `is invalid for data of length ${data.length}`);
   }
-  // The binding's ParseEncoding: a known name (any case), else UTF-8.
+  // The binding's ParseEncoding: a known name (any case), else UTF-8
+  // ('buffer' too: StringBytes::Write encodes BUFFER as UTF-8).
   let enc: BufferEncoding = 'utf8';
-  if (typeof encoding === 'string') {
-    if (Buffer.isEncoding(encoding)) enc = encoding;
-    else if (encoding.toLowerCase() === 'buffer') enc = 'latin1';
-  }
+  if (typeof encoding === 'string' && Buffer.isEncoding(encoding)) enc = encoding;
   return Buffer.from(data, enc);
 }
 

@@ -260,6 +260,35 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'writeFile and appendFile with { flag: 0 } use their default flag',
+    setup: (d) => file(d, 'a', 'old'),
+    call: async (f, d) => {
+      await f.writeFile(join(d, 'a'), 'new', { flag: 0 as never });
+      await f.appendFile(join(d, 'b'), 'app', { flag: 0 as never });
+      return [fs.readFileSync(join(d, 'a'), 'utf8'), fs.readFileSync(join(d, 'b'), 'utf8')];
+    },
+  },
+  {
+    name: 'FileHandle write of a string with the encoding "buffer" writes UTF-8',
+    call: async (f, d) => {
+      const h = await f.open(join(d, 'e'), 'w');
+      try {
+        const r = await h.write('hé€', 0, 'buffer' as BufferEncoding);
+        return [r.bytesWritten, fs.readFileSync(join(d, 'e')).toString('hex')];
+      } finally { await h.close(); }
+    },
+  },
+  {
+    name: 'FileHandle createWriteStream with { flush: true }',
+    call: async (f, d) => {
+      const h = await f.open(join(d, 'fl'), 'w');
+      const ws = h.createWriteStream({ flush: true } as never);
+      ws.end('data');
+      await new Promise<void>((res, rej) => { ws.on('close', res); ws.on('error', rej); });
+      return fs.readFileSync(join(d, 'fl'), 'utf8');
+    },
+  },
+  {
     name: 'FileHandle calls after close fail EBADF "file closed"',
     setup: (d) => file(d, 'a'),
     call: async (f, d) => {
