@@ -175,9 +175,13 @@ function appendFile_(path: unknown, data: unknown, options?: unknown): Promise<v
 
 function statLike(path: unknown, options: unknown, nofollow: boolean): Promise<Stats> {
   const e = ring();
+  // The path, then options.bigint, each read once, as Node reads them.
   const shown = e && plainPath(path);
-  if (shown === undefined || (options !== undefined && (options === null || typeof options !== 'object' || (options as { bigint?: unknown }).bigint))) {
-    return (nofollow ? fsp.lstat : fsp.stat)(path as string, options as never) as never;
+  const usual = options === undefined || (options !== null && typeof options === 'object');
+  const bigint = usual && options !== undefined ? (options as { bigint?: unknown }).bigint : undefined;
+  if (shown === undefined || !usual || bigint) {
+    const o = usual && options !== undefined ? { bigint } : options;
+    return (nofollow ? fsp.lstat : fsp.stat)(path as string, o as never) as never;
   }
   return run(() => statRing(e!, path, shown, nofollow));
 }
@@ -255,7 +259,6 @@ function symlink_(target: unknown, path: unknown, type?: unknown): Promise<void>
 export const mkdir = rejecting(mkdir_) as typeof fsp.mkdir;
 function mkdir_(path: unknown, options?: unknown): Promise<string | undefined> {
   const e = ring();
-  const shown = e && plainPath(path);
   let recursive = false;
   let mode: number | undefined = 0o777;
   if (typeof options === 'number' || typeof options === 'string') mode = fileMode(options, 0o777);
@@ -269,6 +272,8 @@ function mkdir_(path: unknown, options?: unknown): Promise<string | undefined> {
       recursive = r === true;
     }
   }
+  // The path after the options, as Node reads them.
+  const shown = e && plainPath(path);
   if (shown === undefined || mode === undefined) return fsp.mkdir(path as string, options as never);
   return run(() => mkdirRing(e!, path, shown, mode!, recursive));
 }

@@ -289,6 +289,18 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'stat reads options.bigint once; mkdir reads its options before the path',
+    setup: (d) => { file(d, 'a'); fs.mkdirSync(join(d, 'bbb')); },
+    call: async (f, d) => {
+      let reads = 0;
+      const st = await f.stat(join(d, 'a'), { get bigint() { reads++; return reads === 1; } } as never);
+      const p = Buffer.from(join(d, 'aaa'));
+      const made = await f.mkdir(p, { get recursive() { p.write('bbb', p.length - 3); return false; } } as never)
+        .then(() => 'made', (e: unknown) => normErr(e, d));
+      return [reads, typeof st.size, made, fs.existsSync(join(d, 'aaa'))];
+    },
+  },
+  {
     name: 'FileHandle calls after close fail EBADF "file closed"',
     setup: (d) => file(d, 'a'),
     call: async (f, d) => {
