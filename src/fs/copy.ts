@@ -83,6 +83,9 @@ export async function copyFileRing(e: Engine, src: KernelPath, dest: KernelPath,
     // without O_CREAT/O_TRUNC runs inline instead of on a kernel worker.
     const flags = dstStat !== undefined ? O_WRONLY : O_WRONLY | O_CREAT | (excl ? O_EXCL : 0);
     dstFd = await openPath(ring, dest, flags | O_CLOEXEC, mode);
+    // libuv truncates an existing destination first; that fails EINVAL on
+    // a FIFO or a device, and the copy then fails (and unlinks it) as Node's.
+    if (dstStat !== undefined && (dstStat.mode & 0o170000) !== 0o100000) throw fail(-22);
     const has = dstStat !== undefined ? dstStat.mode & 0o7777 : mode & ~currentUmask();
     // libuv gives the destination the source's mode exactly (fchmod, EPERM ignored).
     if (has !== mode) {

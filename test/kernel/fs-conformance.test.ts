@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as nfs from 'node:fs/promises';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import * as ufs from '../../src/fs/index';
 import { tempDir } from '../helpers';
@@ -298,6 +299,17 @@ const CASES: Case[] = [
       const made = await f.mkdir(p, { get recursive() { p.write('bbb', p.length - 3); return false; } } as never)
         .then(() => 'made', (e: unknown) => normErr(e, d));
       return [reads, typeof st.size, made, fs.existsSync(join(d, 'aaa'))];
+    },
+  },
+  {
+    // libuv truncates an existing destination first: EINVAL on a FIFO, and the destination is unlinked.
+    name: 'copyFile onto an existing FIFO fails EINVAL',
+    setup: (d) => { file(d, 'src', 'data'); spawnSync('mkfifo', [join(d, 'fifo')]); },
+    call: async (f, d) => {
+      const reader = fs.openSync(join(d, 'fifo'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      try {
+        return await f.copyFile(join(d, 'src'), join(d, 'fifo'));
+      } finally { fs.closeSync(reader); }
     },
   },
   {
