@@ -92,6 +92,8 @@ export class Socket extends Duplex {
   private readonly recvSize: number;
   private readonly sender: Sender;
   private receiver: Receiver | undefined;
+  /** _read() came before there was a receiver to arm (see _attach()). */
+  private readWanted = false;
   private unix = false;
   private fdClosed = false;
   private resetting = false;
@@ -146,6 +148,7 @@ export class Socket extends Duplex {
     this.receiver = createReceiver(this._ring, fd, this.sink, { bufferSize: this.recvSize, group: this._group });
     // pauseOnConnect: nothing is received until resume() (stream.Readable calls _read()).
     if (paused) this.pause();
+    else if (this.readWanted) this.receiver.arm();
     else this.read(0);
     return this;
   }
@@ -168,9 +171,14 @@ export class Socket extends Duplex {
     },
   };
 
-  /** @internal stream.Readable: wants data. */
+  /**
+   * @internal stream.Readable: wants data. Before the socket is connected
+   * there is nothing to arm yet; Readable will not ask again while this
+   * read is outstanding, so _attach() arms it.
+   */
   override _read(): void {
-    this.receiver?.arm();
+    if (this.receiver === undefined) this.readWanted = true;
+    else this.receiver.arm();
   }
 
   // ---- writing --------------------------------------------------------------
