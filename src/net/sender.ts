@@ -12,6 +12,7 @@ import { OPS } from '../opcodes';
 import { UringError } from '../errors';
 import type { RefGroup } from '../requests';
 import { IOV_MAX, Sends, sendFromMany, sendZeroCopy } from './ops';
+import { viewLength } from '../memory';
 
 /** Called when a write has been sent, or with the error that stopped it. */
 export type WriteCallback = (err?: Error | null) => void;
@@ -85,9 +86,11 @@ export class Sender {
    * with no callback and 0 except the last. The stream's own buffering (its
    * high-water mark, 'drain') is the Writable's.
    */
-  write(buf: Buffer, cb: WriteCallback | undefined, ack: number): void {
+  write(buf: Buffer, cb: WriteCallback | undefined, ack: number, send = true): void {
     this.unacked += ack;
-    const n = buf.length;
+    // The engine's length: a `length` property the caller defined cannot
+    // make the queue's count differ from what a send takes.
+    const n = viewLength(buf, 'data');
     if (n === 0 && this.head === this.count) {
       process.nextTick(acknowledge, this, cb, ack, undefined);
       return;
@@ -106,6 +109,13 @@ export class Sender {
       this.acks[at] = ack;
     }
     this.length += n;
+    // A gathered write queues all its buffers before the first send, so
+    // they go out together (cork()/uncork(), a header and a body).
+    if (send) this.kick();
+  }
+
+  /** Sends what write(..., false) queued. */
+  flush(): void {
     this.kick();
   }
 

@@ -27,6 +27,7 @@ import {
 } from './args';
 import * as ops from './ops';
 import { netError } from './errors';
+import { viewLength } from '../memory';
 
 /** Options of a Socket (and of the connections a Server makes). */
 export interface SocketOptions {
@@ -215,7 +216,7 @@ export class Socket extends Duplex {
       return;
     }
     this.timer?.refresh();
-    const n = chunk.length;
+    const n = viewLength(chunk, 'chunk');
     this.dispatched += n;
     this.sender.write(chunk, cb, n);
   }
@@ -232,11 +233,12 @@ export class Socket extends Duplex {
     }
     this.timer?.refresh();
     let n = 0;
-    for (const c of chunks) n += c.length;
+    for (const c of chunks) n += viewLength(c, 'chunk');
     this.dispatched += n;
     const last = chunks.length - 1;
-    for (let k = 0; k < last; k++) this.sender.write(chunks[k]!, undefined, 0);
-    this.sender.write(chunks[last]!, cb, n);
+    for (let k = 0; k < last; k++) this.sender.write(chunks[k]!, undefined, 0, false);
+    this.sender.write(chunks[last]!, cb, n, false);
+    this.sender.flush();
   }
 
   /** Bytes sent, and queued to be sent, as node:net counts them. */
