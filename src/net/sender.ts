@@ -53,6 +53,9 @@ export class Sender {
   private ending = false;
   private flushed = false;
   private aborted = false;
+  private abortError: Error | undefined = undefined;
+  /** The queue index after the last entry the send in flight carries. */
+  private flightEnd = 0;
   private zcPending = 0;
   private zcWaiting: (() => void)[] = [];
   private readonly zcThreshold: number;
@@ -125,24 +128,33 @@ export class Sender {
     this.checkFlushed();
   }
 
-  /** Fails every queued write's callback; sends in flight finish in the kernel. */
+  /**
+   * Fails the callbacks of the queued writes not yet handed to the kernel.
+   * Those of the send in flight run from its CQE (and, for a zero-copy
+   * send, its notification), since the kernel reads their buffers until
+   * then: a callback that reuses its buffer must not change what is sent.
+   */
   abort(err: Error | undefined): void {
     if (this.aborted) return;
     this.aborted = true;
     const e = err ?? new UringError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
-    for (let k = this.head; k < this.count; k++) {
+    this.abortError = e;
+    const from = this.inFlight ? this.flightEnd : this.head;
+    for (let k = from; k < this.count; k++) {
       if (this.cbs[k] !== undefined || this.acks[k] !== 0) process.nextTick(acknowledge, this, this.cbs[k], this.acks[k]!, e);
+      this.bufs[k] = undefined;
+      this.cbs[k] = undefined;
     }
-    const waiting = this.zcWaiting;
-    this.bufs = [];
-    this.lens = [];
-    this.cbs = [];
-    this.acks = [];
-    this.head = this.count = 0;
-    this.headSent = 0;
-    this.zcWaiting = [];
+    this.count = from;
     this.length = 0;
-    for (const f of waiting) process.nextTick(f, e);
+    if (!this.inFlight) {
+      this.bufs = [];
+      this.lens = [];
+      this.cbs = [];
+      this.acks = [];
+      this.head = this.count = 0;
+      this.headSent = 0;
+    }
   }
 
   private kick(): void {
@@ -156,6 +168,7 @@ export class Sender {
       const first = bufs[this.head]!;
       const head = this.headSent === 0 ? first : first.subarray(this.headSent);
       if (this.count - this.head === 1) {
+        this.flightEnd = this.head + 1;
         if (head.length >= this.zcThreshold) {
           sendZeroCopy(this.ring, this.fd, head, this.onZc, this.o.group);
           this.zcPending++;
@@ -163,7 +176,8 @@ export class Sender {
           this.sends!.send(head, this.onSent);
         }
       } else {
-        const list = bufs.slice(this.head, Math.min(this.count, this.head + IOV_MAX)) as Buffer[];
+        this.flightEnd = Math.min(this.count, this.head + IOV_MAX);
+        const list = bufs.slice(this.head, this.flightEnd) as Buffer[];
         list[0] = head;
         sendFromMany(this.ring, this.fd, list, this.onSent, this.o.group);
       }
@@ -178,7 +192,10 @@ export class Sender {
   private sent(res: number): void {
     this.inFlight = false;
     this.sends?.done();
-    if (this.aborted) return;
+    if (this.aborted) {
+      this.sentAfterAbort(res);
+      return;
+    }
     if (res < 0) {
       this.o.onError(res);
       return;
@@ -215,6 +232,29 @@ export class Sender {
       if (more !== undefined) for (const [c, a] of more) this.done(c, a);
     }
     this.checkFlushed();
+  }
+
+  /**
+   * The send that was in flight when the stream was destroyed completed:
+   * the writes it carried whole succeeded, the rest fail; nothing more is sent.
+   */
+  private sentAfterAbort(res: number): void {
+    let n = res > 0 ? res + this.headSent : 0;
+    for (let k = this.head; k < this.count; k++) {
+      const whole = n >= this.lens[k]!;
+      if (whole) n -= this.lens[k]!;
+      const cb = this.cbs[k];
+      const ack = this.acks[k]!;
+      if (cb === undefined && ack === 0) continue;
+      if (whole) this.done(cb, ack);
+      else process.nextTick(acknowledge, this, cb, ack, this.abortError);
+    }
+    this.bufs = [];
+    this.lens = [];
+    this.cbs = [];
+    this.acks = [];
+    this.head = this.count = 0;
+    this.headSent = 0;
   }
 
   /** A write was sent: acknowledge it now, or after the zero-copy notification. */

@@ -61,3 +61,34 @@ it('a buffer whose length property lies is sent whole, by its real length', { ti
     }
   }
 });
+
+// destroy() right after write(): the kernel still reads the buffer, so its
+// callback must wait for the send's result; a callback that reuses the
+// buffer must not change what the peer receives.
+for (const size of [100, 200000]) {
+  it(`destroy() after a write of ${size} B: the callback waits for the send, and the peer gets the bytes written`, { timeout: 5000 }, async () => {
+    let peer!: (v: { total: number; other: number }) => void;
+    const received = new Promise<{ total: number; other: number }>((r) => { peer = r; });
+    const srv = await nodeServer((c) => {
+      let total = 0;
+      let other = 0;
+      c.on('data', (d: Buffer) => { total += d.length; for (const b of d) if (b !== 0x41) other++; });
+      c.on('error', () => undefined);
+      c.on('close', () => peer({ total, other }));
+    });
+    try {
+      const s = connect(srv.port, '127.0.0.1');
+      await once(s, 'connect');
+      s.on('error', () => undefined);
+      const buf = Buffer.alloc(size, 0x41);
+      const cb = new Promise<unknown>((r) => s.write(buf, (err) => { buf.fill(0x42); r(err ?? null); }));
+      s.destroy();
+      assert.equal(await cb, null);
+      const got = await received;
+      assert.equal(got.other, 0, 'no byte the callback wrote reached the peer');
+      assert.equal(got.total, size);
+    } finally {
+      srv.close();
+    }
+  });
+}
