@@ -147,14 +147,7 @@ export class Sender {
     }
     this.count = from;
     this.length = 0;
-    if (!this.inFlight) {
-      this.bufs = [];
-      this.lens = [];
-      this.cbs = [];
-      this.acks = [];
-      this.head = this.count = 0;
-      this.headSent = 0;
-    }
+    if (!this.inFlight) this.clear();
   }
 
   private kick(): void {
@@ -249,6 +242,11 @@ export class Sender {
       if (whole) this.done(cb, ack);
       else process.nextTick(acknowledge, this, cb, ack, this.abortError);
     }
+    this.clear();
+  }
+
+  /** An empty queue. */
+  private clear(): void {
     this.bufs = [];
     this.lens = [];
     this.cbs = [];
