@@ -68,6 +68,7 @@ export async function copyFileRing(e: Engine, src: KernelPath, dest: KernelPath,
   let result = 0;
   let big = false;
   let cut = false;
+  let special = false;
   const opened = openPath(ring, src, O_RDONLY | O_CLOEXEC, 0).then((fd) => { srcFd = fd; return fd; });
   try {
     const [, srcStat, dstStat] = await Promise.all([
@@ -84,8 +85,12 @@ export async function copyFileRing(e: Engine, src: KernelPath, dest: KernelPath,
     const flags = dstStat !== undefined ? O_WRONLY : O_WRONLY | O_CREAT | (excl ? O_EXCL : 0);
     dstFd = await openPath(ring, dest, flags | O_CLOEXEC, mode);
     // libuv truncates an existing destination first; that fails EINVAL on
-    // a FIFO or a device, and the copy then fails (and unlinks it) as Node's.
-    if (dstStat !== undefined && (dstStat.mode & 0o170000) !== 0o100000) throw fail(-22);
+    // a FIFO or a device, and the copy fails as Node's. (libuv then unlinks
+    // it, /dev/null included; we leave a FIFO or device where it is.)
+    if (dstStat !== undefined && (dstStat.mode & 0o170000) !== 0o100000) {
+      special = true;
+      throw fail(-22);
+    }
     const has = dstStat !== undefined ? dstStat.mode & 0o7777 : mode & ~currentUmask();
     // libuv gives the destination the source's mode exactly (fchmod, EPERM ignored).
     if (has !== mode) {
@@ -112,7 +117,7 @@ export async function copyFileRing(e: Engine, src: KernelPath, dest: KernelPath,
     const codes = await Promise.all(closing);
     if (dstFd >= 0) {
       if (result === 0) result = codes[codes.length - 1]!;
-      if (result !== 0) await unlinkPath(ring, dest, false).catch(() => 0);
+      if (result !== 0 && !special) await unlinkPath(ring, dest, false).catch(() => 0);
     }
   }
   if (result !== 0) throw fail(result);

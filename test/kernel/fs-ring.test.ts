@@ -105,6 +105,20 @@ describe('uring/fs on an io_uring ring', () => {
     }
   });
 
+  it('copyFile onto an existing FIFO fails EINVAL and leaves the FIFO in place', { timeout: 10000 }, async () => {
+    const src = join(tmp.dir, 'cp-src');
+    const fifo = join(tmp.dir, 'cp-fifo');
+    fs.writeFileSync(src, 'data');
+    spawnSync('mkfifo', [fifo]);
+    const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      await assert.rejects(ufs.copyFile(src, fifo), { code: 'EINVAL', syscall: 'copyfile' });
+      assert.ok(fs.statSync(fifo).isFIFO());
+    } finally {
+      fs.closeSync(reader);
+    }
+  });
+
   it('readFiles in a row open over the slot the previous one retired, with no close between them', async (t) => {
     const e = engine();
     if (!e?.chains) { t.skip('kernel lacks IORING_FEAT_LINKED_FILE or file slots'); return; }
