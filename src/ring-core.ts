@@ -91,10 +91,10 @@ export class RingCore {
   readonly _beforeRelease: (() => void)[] = [];
   private readonly stats_: RingStats = { enters: 0, submitted: 0, completed: 0, stale: 0, overflowFlushes: 0, staged: 0 };
   private state: 0 | 1 | 2 = 0; // open, closing, closed
-  private destroyed = false;
   /**
-   * @internal What destroy() rejected pending work with: requests settled
-   * through their handlers (with -ECANCELED) use it to reject as the others do.
+   * @internal What destroy() rejected pending work with (set once destroyed):
+   * requests settled through their handlers (with -ECANCELED) use it to
+   * reject as the others do.
    */
   _destroyReason: unknown = undefined;
   private flushScheduled = false;
@@ -275,7 +275,7 @@ export class RingCore {
   _submit(op: Operation): Promise<any> {
     try {
       if (!op.followUp) this._checkOpen();
-      else if (this.state === 2 || this.destroyed) throw ringClosed();
+      else if (this.state === 2 || this._destroyReason !== undefined) throw ringClosed();
       const { signal, timeout } = op;
       if (signal !== undefined && signalAborted(signal)) return Promise.reject(abortedError(signal));
       // A timeout is a LINK_TIMEOUT linked after the request, placed with it:
@@ -890,17 +890,9 @@ export class RingCore {
     this._startInternal(op, noop);
   }
 
-  /** @internal Cancels every request in flight (IORING_ASYNC_CANCEL_ANY). */
-  _cancelAll(): void {
-    if (this.state === 2) return;
-    const op = new Operation(OPS.asyncCancel);
-    op.fd = -1;
-    op.opFlags = ASYNC_CANCEL_ALL | ASYNC_CANCEL_ANY;
-    this._startInternal(op, noop);
-  }
-
   /**
-   * Cancels everything in flight for close() and destroy(), and cancels
+   * Cancels everything in flight (IORING_ASYNC_CANCEL_ANY) for close() and
+   * destroy(), and cancels
    * again after each such sweep that other completions followed while
    * requests remain: the kernel issues a hard-linked request only once the
    * one before it has completed (here: been cancelled), which is after the
@@ -976,8 +968,7 @@ export class RingCore {
    * it; then the ring is released. Idempotent.
    */
   destroy(err?: Error): void {
-    if (this.state === 2 || (this.state === 1 && this.destroyed)) return;
-    this.destroyed = true;
+    if (this.state === 2 || this._destroyReason !== undefined) return;
     const reason = err ?? new UringError('ERR_RING_DESTROYED', 'The ring was destroyed');
     this._destroyReason = reason;
     this.state = 1;
