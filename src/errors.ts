@@ -81,14 +81,22 @@ export function systemError(res: number, syscall: string, details?: SystemErrorD
   return new UringSystemError(res, syscall, details);
 }
 
-function withCode<T extends Error>(err: T, code: string): T & { code: string } {
-  Object.defineProperty(err, 'code', { value: code, enumerable: true, writable: true, configurable: true });
-  // As Node's own coded errors: the stack's first line says `TypeError
-  // [CODE]: ...` while `name` stays the class's. V8 writes that line when
-  // the stack is first read, so it is read once under the longer name.
+/**
+ * Writes `err`'s stack (captured anew from `top` when given) as Node's own
+ * coded errors show it: the first line says `TypeError [CODE]: ...` while
+ * `name` stays the class's. V8 writes that line when the stack is first
+ * read, so it is read once under the longer name.
+ */
+function codedStack(err: Error, code: string, top?: (...args: never[]) => unknown): void {
   err.name = `${err.name} [${code}]`;
+  if (top !== undefined) Error.captureStackTrace(err, top);
   void err.stack;
   delete (err as { name?: string }).name;
+}
+
+function withCode<T extends Error>(err: T, code: string): T & { code: string } {
+  Object.defineProperty(err, 'code', { value: code, enumerable: true, writable: true, configurable: true });
+  codedStack(err, code);
   return err as T & { code: string };
 }
 
@@ -101,14 +109,9 @@ export const nodeCoded = withCode;
  */
 export function restack(err: Error, top: (...args: never[]) => unknown): void {
   const code = (err as { code?: unknown }).code;
-  const coded = typeof code === 'string' && code.startsWith('ERR_') && !(err instanceof UringError)
-    && !Object.prototype.hasOwnProperty.call(err, 'name');
-  if (coded) err.name = `${err.name} [${code}]`;
-  Error.captureStackTrace(err, top);
-  if (coded) {
-    void err.stack;
-    delete (err as { name?: string }).name;
-  }
+  if (typeof code === 'string' && code.startsWith('ERR_') && !(err instanceof UringError)
+    && !Object.prototype.hasOwnProperty.call(err, 'name')) codedStack(err, code, top);
+  else Error.captureStackTrace(err, top);
 }
 
 /** Whether `value` is a Proxy whose handler was revoked (found without running any trap). */
