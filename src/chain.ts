@@ -20,10 +20,9 @@ import { encodeTimeout, timeoutOp } from './ops/time';
 import type { PathLike } from './ops/paths';
 import type { Statx } from './statx';
 import type { CqeHandler } from './requests';
-import { optionsOf } from './options';
+import { ECANCELED, optionsOf } from './options';
 import type { Ring } from './ring';
 
-const ECANCELED = -125;
 const ETIME = -62;
 
 /** How each step of a chain turned out, in the shape of Promise.allSettled(). */

@@ -10,8 +10,18 @@ import { internalAddress } from './memory';
 import type { Request } from './requests';
 
 const ETIME = -62;
-const ECANCELED = -125;
+/** -ECANCELED: what a cancelled request, or a link broken before it, ends with. */
+export const ECANCELED = -125;
 const EINTR = -4;
+
+/**
+ * Whether `res` is how a cancel ends a request: -ECANCELED, or -EINTR for
+ * one already blocked in an io-wq worker (a device without nonblocking
+ * reads, such as /dev/kmsg).
+ */
+export function cancelEnded(res: number): boolean {
+  return res === ECANCELED || res === EINTR;
+}
 
 /** Options every request takes. */
 export interface OpOptions {
@@ -122,7 +132,7 @@ export class RequestOutcome {
     const base = op.fail;
     op.fail = (res) => {
       const sys = base !== undefined ? base(res) : systemError(res, syscall, { path, dest });
-      if (res !== ECANCELED && res !== EINTR) return sys;
+      if (!cancelEnded(res)) return sys;
       if (this.aborted) return new AbortError(undefined, { cause: sys });
       // The request's CQE may arrive before its timeout's: without the
       // timeout's -ETIME yet, a cancellation after the time has run out is

@@ -19,6 +19,7 @@ import { FileTarget, Operation, slotTarget } from '../operation';
 import { internalAddress } from '../memory';
 import { restack, systemError } from '../errors';
 import { Failure } from '../requests';
+import { ECANCELED } from '../options';
 import type { Engine } from './backend';
 import { KernelPath, closeFd, kernelPath, openPath, statxFd, statxPath } from './submit';
 import { statxIsFile, statxSize } from './stats';
@@ -29,7 +30,6 @@ export const FIRST_READ = 64 * 1024;
 /** Room for the path of a chain's open (PATH_MAX with its NUL); longer paths get their own copy. */
 const PATH_ROOM = 4096;
 const PATH_AT = 2 * FIRST_READ;
-const ECANCELED = -125;
 const POOL_MAX = 256;
 
 type Out = Buffer | string;

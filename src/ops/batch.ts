@@ -9,14 +9,11 @@
 import { Operation, FileTarget } from '../operation';
 import { OpSpec } from '../opcodes';
 import { measureViews, readArray } from '../memory';
-import { optionsOf, requestOptions, OpOptions } from '../options';
+import { cancelEnded, optionsOf, requestOptions, OpOptions } from '../options';
 import { validatePosition } from '../validators';
 import { invalidArgValue, outOfRange, systemError, AbortError } from '../errors';
 import { Failure } from '../requests';
 import type { Pin } from '../pins';
-
-const ECANCELED = -125;
-const EINTR = -4;
 
 /** The most entries one batch takes. */
 export const BATCH_MAX = 65536;
@@ -160,9 +157,7 @@ export class BatchState {
       const res = results[k]!;
       if (res >= 0) continue;
       if (first < 0) first = k;
-      // A cancel ends an entry with -ECANCELED, or with -EINTR when it was
-      // already blocked in an io-wq worker (a pipe, a tty, /dev/kmsg).
-      if (res === ECANCELED || res === EINTR) cancelled = true;
+      if (cancelEnded(res)) cancelled = true;
     }
     if (first < 0) {
       this.resolve!(results);
