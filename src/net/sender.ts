@@ -185,17 +185,17 @@ export class Sender {
   private sent(res: number): void {
     this.inFlight = false;
     this.sends?.done();
-    if (this.aborted) {
-      this.sentAfterAbort(res);
-      return;
-    }
     if (res < 0) {
-      this.o.onError(res);
-      return;
+      // Destroyed meanwhile: the writes this send carried fail below.
+      if (!this.aborted) {
+        this.o.onError(res);
+        return;
+      }
+      res = 0;
     }
     // Drop what was sent from the front of the queue; keep a partial rest.
     this.bytesWritten += res;
-    this.length -= res;
+    if (!this.aborted) this.length -= res; // abort() emptied the count already
     // Counted with the lengths the buffers had when written: one detached
     // since then reads as empty, and its rest then fails to pin in kick().
     const lens = this.lens;
@@ -219,30 +219,21 @@ export class Sender {
       if (cb === undefined && ack === 0) { cb = c; ack = a; } else (more ??= []).push([c, a]);
     }
     this.head = k;
-    this.kick();
+    if (!this.aborted) this.kick();
+    else {
+      // The stream was destroyed while this send was in flight (abort()
+      // left its writes here): what it carried whole succeeded, the rest
+      // fails, and nothing more is sent.
+      for (let j = k; j < count; j++) {
+        if (this.cbs[j] !== undefined || this.acks[j] !== 0) process.nextTick(acknowledge, this, this.cbs[j], this.acks[j]!, this.abortError);
+      }
+      this.clear();
+    }
     if (cb !== undefined || ack !== 0) {
       this.done(cb, ack);
       if (more !== undefined) for (const [c, a] of more) this.done(c, a);
     }
     this.checkFlushed();
-  }
-
-  /**
-   * The send that was in flight when the stream was destroyed completed:
-   * the writes it carried whole succeeded, the rest fail; nothing more is sent.
-   */
-  private sentAfterAbort(res: number): void {
-    let n = res > 0 ? res + this.headSent : 0;
-    for (let k = this.head; k < this.count; k++) {
-      const whole = n >= this.lens[k]!;
-      if (whole) n -= this.lens[k]!;
-      const cb = this.cbs[k];
-      const ack = this.acks[k]!;
-      if (cb === undefined && ack === 0) continue;
-      if (whole) this.done(cb, ack);
-      else process.nextTick(acknowledge, this, cb, ack, this.abortError);
-    }
-    this.clear();
   }
 
   /** An empty queue. */
